@@ -1,0 +1,96 @@
+/*
+ * decode.h
+ *		Image format detection and header/stream validation, without PostgreSQL.
+ *
+ * The decoder takes a byte buffer, detects PNG, JPEG, GIF or TIFF by content
+ * (never by a caller's claim), and reads the header with the real library
+ * (libpng, libjpeg-turbo, giflib, libtiff).  In full mode it also decodes
+ * every row of every frame or page, one row (or strip, or tile) at a time.
+ *
+ * Every entry point returns an int code: PI_OK (0) on success, a negative
+ * PI_ERR_* otherwise; pi_strerror() names each code, and the context's
+ * message buffer holds the library's own words.  No function here aborts,
+ * exits, writes to stderr, or lets a longjmp escape its own file.
+ */
+#ifndef PI_DECODE_H
+#define PI_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum pi_format
+{
+	PI_FORMAT_UNKNOWN = 0,
+	PI_FORMAT_PNG,
+	PI_FORMAT_JPEG,
+	PI_FORMAT_GIF,
+	PI_FORMAT_TIFF
+} pi_format;
+
+typedef enum pi_mode
+{
+	PI_MODE_HEADER = 0,			/* signature, header, structure up to the data */
+	PI_MODE_FULL = 1			/* plus every row of every frame or page */
+} pi_mode;
+
+/* Result codes.  0 is success; every error is negative. */
+#define PI_OK					0
+#define PI_ERR_EMPTY			(-1)	/* no bytes at all */
+#define PI_ERR_UNSUPPORTED		(-2)	/* not PNG, JPEG, GIF or TIFF */
+#define PI_ERR_CORRUPT			(-3)	/* invalid or truncated per the format */
+#define PI_ERR_LIMIT_BYTES		(-4)	/* over the caller's byte limit */
+#define PI_ERR_LIMIT_PIXELS		(-5)	/* over the caller's pixel limit */
+#define PI_ERR_NOMEM			(-6)	/* an allocation failed */
+#define PI_ERR_INTERNAL			(-7)	/* a library failed in an unexpected way */
+
+/* Limits; zero means "use the default". */
+typedef struct pi_limits
+{
+	uint64_t	max_bytes;		/* default PI_DEFAULT_MAX_BYTES */
+	uint64_t	max_pixels;		/* width x height summed over frames/pages */
+} pi_limits;
+
+#define PI_DEFAULT_MAX_BYTES	(32u * 1024u * 1024u)
+#define PI_DEFAULT_MAX_PIXELS	50000000u
+
+#define PI_COLOR_TYPE_LEN		16
+#define PI_MESSAGE_LEN			256
+
+/* What the header says. */
+typedef struct pi_header
+{
+	pi_format	format;
+	const char *mime_type;		/* static string */
+	uint32_t	width;
+	uint32_t	height;
+	int			bit_depth;		/* bits per sample */
+	int			channels;		/* samples per pixel, alpha included */
+	char		color_type[PI_COLOR_TYPE_LEN];	/* "rgb", "gray", "palette", "cmyk", ... */
+	int			has_alpha;
+	uint32_t	frames;			/* GIF frames, TIFF pages, APNG frames, else 1 */
+	int			interlaced;		/* PNG Adam7, GIF interlace, progressive JPEG */
+	int			orientation;	/* EXIF orientation 1..8, or 0 when absent */
+	uint64_t	total_pixels;	/* width x height summed over frames/pages */
+} pi_header;
+
+/*
+ * Detect and validate an image.  On success fills *header and returns PI_OK.
+ * On failure returns a PI_ERR_* code and writes a message (NUL-terminated,
+ * at most PI_MESSAGE_LEN bytes) into msg when msg is not NULL.
+ */
+extern int	pi_decode(const uint8_t *data, size_t len, pi_mode mode,
+					  const pi_limits *limits, pi_header *header,
+					  char *msg);
+
+/* Format detection by magic bytes alone. */
+extern pi_format pi_detect(const uint8_t *data, size_t len);
+
+/* For data that is not a supported format: a guess at what it is, or NULL. */
+extern const char *pi_describe_unsupported(const uint8_t *data, size_t len);
+
+/* Short lowercase names. */
+extern const char *pi_strerror(int code);
+extern const char *pi_format_name(pi_format format);
+extern const char *pi_format_mime(pi_format format);
+
+#endif							/* PI_DECODE_H */

@@ -1,0 +1,204 @@
+/*
+ * decode_png.c
+ *		PNG header and stream validation with libpng.
+ *
+ * libpng reports errors by longjmp to the setjmp in pi_decode_png; nothing
+ * longjmps out of this file.  Header mode reads up to the first IDAT (so the
+ * CRC of IHDR and of every critical chunk before it is checked); full mode
+ * then inflates every row, one row buffer at a time, and reads the chunks
+ * after the image data (IDAT CRC and zlib's Adler-32 included).
+ */
+#include "decode_internal.h"
+
+#include <png.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct png_src
+{
+	pi_job	   *job;
+	size_t		pos;
+} png_src;
+
+/* libpng error callback: keep the message, unwind to our setjmp. */
+static void
+png_on_error(png_structp png, png_const_charp message)
+{
+	png_src    *src = (png_src *) png_get_error_ptr(png);
+
+	pi_fail(src->job, PI_ERR_CORRUPT, "libpng: %s", message);
+	png_longjmp(png, 1);
+}
+
+/* libpng warning callback: warnings are not failures and never reach stderr. */
+static void
+png_on_warning(png_structp png, png_const_charp message)
+{
+	(void) png;
+	(void) message;
+}
+
+/* libpng read callback: serve bytes from the buffer, error past its end. */
+static void
+png_read_mem(png_structp png, png_bytep out, size_t n)
+{
+	png_src    *src = (png_src *) png_get_io_ptr(png);
+
+	if (n > src->job->len - src->pos)
+		png_error(png, "unexpected end of data");
+	memcpy(out, src->job->data + src->pos, n);
+	src->pos += n;
+}
+
+/*
+ * Walk the chunks before IDAT, distrusting lengths, for APNG's frame count:
+ * acTL's num_frames, plus one when the default image (IDAT) is not itself a
+ * frame (no fcTL before IDAT), as Pillow counts.  0 when not an APNG or when
+ * acTL is invalid (num_frames 0 or over 2^31 - 1, or acTL twice).
+ */
+static uint32_t
+png_apng_frames(const uint8_t *d, size_t len)
+{
+	size_t		pos = 8;
+	uint32_t	num_frames = 0;
+	int			fctl_before_idat = 0;
+
+	while (len - pos >= 12)
+	{
+		uint32_t	clen = (uint32_t) d[pos] << 24 | (uint32_t) d[pos + 1] << 16 |
+			(uint32_t) d[pos + 2] << 8 | d[pos + 3];
+		const uint8_t *type = d + pos + 4;
+
+		if (clen > len - pos - 12)
+			return 0;
+		if (memcmp(type, "IDAT", 4) == 0)
+			break;
+		if (memcmp(type, "fcTL", 4) == 0)
+			fctl_before_idat = 1;
+		if (memcmp(type, "acTL", 4) == 0 && num_frames != 0)
+			return 0;			/* a second acTL makes the animation invalid */
+		if (memcmp(type, "acTL", 4) == 0 && clen >= 8)
+		{
+			const uint8_t *p = d + pos + 8;
+
+			num_frames = (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+			if (num_frames > 0x7FFFFFFFu)
+				return 0;
+		}
+		pos += 12 + (size_t) clen;
+	}
+	if (num_frames == 0)
+		return 0;
+	return fctl_before_idat ? num_frames : num_frames + 1;
+}
+
+int
+pi_decode_png(pi_job *job)
+{
+	pi_header  *h = job->header;
+	png_src		src = {job, 0};
+	png_structp png;
+	png_infop	info = NULL;
+	uint8_t    *volatile row = NULL;
+	volatile int rc = PI_OK;
+	png_uint_32 width,
+				height;
+	int			bit_depth,
+				color_type,
+				interlace;
+	uint32_t	apng;
+
+	png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_on_error, png_on_warning);
+	if (png == NULL)
+		return pi_fail(job, PI_ERR_NOMEM, "libpng: cannot create read struct");
+	info = png_create_info_struct(png);
+	if (info == NULL)
+	{
+		png_destroy_read_struct(&png, NULL, NULL);
+		return pi_fail(job, PI_ERR_NOMEM, "libpng: cannot create info struct");
+	}
+
+	if (setjmp(png_jmpbuf(png)))
+	{
+		/* the callback recorded the message; rc may have been set before */
+		if (rc == PI_OK)
+			rc = PI_ERR_CORRUPT;
+		goto done;
+	}
+
+	png_set_read_fn(png, &src, png_read_mem);
+	/* our own max_pixels applies, not libpng's default 1M x 1M */
+	png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+	png_read_info(png, info);
+	png_get_IHDR(png, info, &width, &height, &bit_depth, &color_type, &interlace, NULL, NULL);
+
+	h->width = width;
+	h->height = height;
+	h->bit_depth = bit_depth;
+	h->channels = png_get_channels(png, info);
+	h->interlaced = interlace != PNG_INTERLACE_NONE;
+	h->has_alpha = (color_type & PNG_COLOR_MASK_ALPHA) != 0 ||
+		png_get_valid(png, info, PNG_INFO_tRNS) != 0;
+	switch (color_type)
+	{
+		case PNG_COLOR_TYPE_GRAY:
+			strcpy(h->color_type, "gray");
+			break;
+		case PNG_COLOR_TYPE_GRAY_ALPHA:
+			strcpy(h->color_type, "gray+alpha");
+			break;
+		case PNG_COLOR_TYPE_PALETTE:
+			strcpy(h->color_type, "palette");
+			break;
+		case PNG_COLOR_TYPE_RGB:
+			strcpy(h->color_type, "rgb");
+			break;
+		default:
+			strcpy(h->color_type, "rgb+alpha");
+			break;
+	}
+	apng = png_apng_frames(job->data, job->len);
+	h->frames = apng >= 1 ? apng : 1;
+#ifdef PNG_eXIf_SUPPORTED
+	{
+		png_uint_32 exif_len = 0;
+		png_bytep	exif = NULL;
+
+		if (png_get_eXIf_1(png, info, &exif_len, &exif) != 0 && exif != NULL)
+			h->orientation = pi_exif_orientation(exif, exif_len);
+	}
+#endif
+
+	rc = pi_add_frame(job, width, height);
+	if (rc != PI_OK || job->mode != PI_MODE_FULL)
+		goto done;
+
+	{
+		int			passes = png_set_interlace_handling(png);
+		size_t		rowbytes;
+
+		png_read_update_info(png, info);
+		rowbytes = png_get_rowbytes(png, info);
+		if (rowbytes == 0)
+		{
+			rc = pi_fail(job, PI_ERR_CORRUPT, "libpng: row size overflows");
+			goto done;
+		}
+		row = malloc(rowbytes);
+		if (row == NULL)
+		{
+			rc = pi_fail(job, PI_ERR_NOMEM, "cannot allocate a row of %zu bytes", rowbytes);
+			goto done;
+		}
+		for (int pass = 0; pass < passes; pass++)
+			for (png_uint_32 y = 0; y < height; y++)
+				png_read_row(png, row, NULL);
+		png_read_end(png, NULL);
+	}
+
+done:
+	free(row);
+	png_destroy_read_struct(&png, &info, NULL);
+	return rc;
+}

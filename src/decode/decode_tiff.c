@@ -1,0 +1,294 @@
+/*
+ * decode_tiff.c
+ *		TIFF and BigTIFF header and stream validation with libtiff.
+ *
+ * libtiff reports through per-handle error and warning handlers (libtiff
+ * 4.5's TIFFOpenOptions), which record the first error and never print.
+ * Header mode reads every directory of the IFD chain (counting pages and
+ * their pixels, with libtiff's own loop detection); full mode also decodes
+ * every strip or tile of every page into one strip-sized buffer.  No single
+ * allocation inside libtiff may exceed PI_TIFF_MAX_ALLOC.
+ */
+#include "decode_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tiffio.h>
+
+#define PI_TIFF_MAX_ALLOC	((tmsize_t) 256 * 1024 * 1024)
+#define PI_TIFF_MAX_PAGES	10000
+
+typedef struct tiff_src
+{
+	pi_job	   *job;
+	uint64_t	pos;
+	int			errors;			/* errors reported since last reset */
+} tiff_src;
+
+static tmsize_t
+tiff_read(thandle_t h, void *buf, tmsize_t size)
+{
+	tiff_src   *src = (tiff_src *) h;
+	uint64_t	left;
+
+	if (size <= 0 || src->pos >= src->job->len)
+		return 0;
+	left = src->job->len - src->pos;
+	if ((uint64_t) size > left)
+		size = (tmsize_t) left;
+	memcpy(buf, src->job->data + src->pos, (size_t) size);
+	src->pos += (uint64_t) size;
+	return size;
+}
+
+static tmsize_t
+tiff_write(thandle_t h, void *buf, tmsize_t size)
+{
+	(void) h;
+	(void) buf;
+	(void) size;
+	return -1;
+}
+
+static toff_t
+tiff_seek(thandle_t h, toff_t off, int whence)
+{
+	tiff_src   *src = (tiff_src *) h;
+	uint64_t	base;
+
+	switch (whence)
+	{
+		case SEEK_SET:
+			base = 0;
+			break;
+		case SEEK_CUR:
+			base = src->pos;
+			break;
+		case SEEK_END:
+			base = src->job->len;
+			break;
+		default:
+			return (toff_t) -1;
+	}
+	if (off > UINT64_MAX - base)
+		return (toff_t) -1;
+	src->pos = base + off;		/* past the end is allowed; reads return 0 */
+	return (toff_t) src->pos;
+}
+
+static int
+tiff_close(thandle_t h)
+{
+	(void) h;
+	return 0;
+}
+
+static toff_t
+tiff_size(thandle_t h)
+{
+	return (toff_t) ((tiff_src *) h)->job->len;
+}
+
+static int
+tiff_map(thandle_t h, void **base, toff_t *size)
+{
+	tiff_src   *src = (tiff_src *) h;
+
+	*base = (void *) src->job->data;
+	*size = (toff_t) src->job->len;
+	return 1;
+}
+
+static void
+tiff_unmap(thandle_t h, void *base, toff_t size)
+{
+	(void) h;
+	(void) base;
+	(void) size;
+}
+
+/* Record libtiff's first error; returning 1 keeps it from the global handler. */
+static int
+tiff_on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
+{
+	tiff_src   *src = (tiff_src *) user;
+	char		buf[PI_MESSAGE_LEN];
+
+	(void) tif;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	src->errors++;
+	pi_fail(src->job, PI_ERR_CORRUPT, "libtiff: %s%s%s", module ? module : "",
+			module ? ": " : "", buf);
+	return 1;
+}
+
+static int
+tiff_on_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
+{
+	(void) tif;
+	(void) user;
+	(void) module;
+	(void) fmt;
+	(void) ap;
+	return 1;
+}
+
+/* Read what one directory says; the first page fills the header. */
+static int
+tiff_read_page(pi_job *job, TIFF *tif, uint32_t page)
+{
+	pi_header  *h = job->header;
+	uint32_t	width = 0,
+				height = 0;
+	uint16_t	bps = 1,
+				spp = 1,
+				photometric = 0,
+				extra_count = 0,
+				orientation = 0;
+	uint16_t   *extra = NULL;
+
+	if (!TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &width) ||
+		!TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &height))
+		return pi_fail(job, PI_ERR_CORRUPT, "libtiff: page %u has no ImageWidth or ImageLength",
+					   page + 1);
+	if (page > 0)
+		return pi_add_frame(job, width, height);
+
+	TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bps);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_EXTRASAMPLES, &extra_count, &extra);
+	if (!TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photometric))
+		photometric = spp >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK;
+	if (TIFFGetField(tif, TIFFTAG_ORIENTATION, &orientation) && orientation >= 1 && orientation <= 8)
+		h->orientation = orientation;
+
+	h->width = width;
+	h->height = height;
+	h->bit_depth = bps;
+	h->channels = spp;
+	for (uint16_t i = 0; extra != NULL && i < extra_count; i++)
+		if (extra[i] == EXTRASAMPLE_ASSOCALPHA || extra[i] == EXTRASAMPLE_UNASSALPHA)
+			h->has_alpha = 1;
+	switch (photometric)
+	{
+		case PHOTOMETRIC_MINISWHITE:
+		case PHOTOMETRIC_MINISBLACK:
+			strcpy(h->color_type, h->has_alpha ? "gray+alpha" : "gray");
+			break;
+		case PHOTOMETRIC_RGB:
+			strcpy(h->color_type, h->has_alpha ? "rgb+alpha" : "rgb");
+			break;
+		case PHOTOMETRIC_PALETTE:
+			strcpy(h->color_type, "palette");
+			break;
+		case PHOTOMETRIC_SEPARATED:
+			strcpy(h->color_type, "cmyk");
+			break;
+		case PHOTOMETRIC_YCBCR:
+			strcpy(h->color_type, "ycbcr");
+			break;
+		case PHOTOMETRIC_CIELAB:
+		case PHOTOMETRIC_ICCLAB:
+		case PHOTOMETRIC_ITULAB:
+			strcpy(h->color_type, "lab");
+			break;
+		default:
+			strcpy(h->color_type, "other");
+			break;
+	}
+	return pi_add_frame(job, width, height);
+}
+
+/* Decode every strip or tile of the current page, one at a time. */
+static int
+tiff_decode_page(pi_job *job, TIFF *tif, tiff_src *src)
+{
+	int			tiled = TIFFIsTiled(tif);
+	uint64_t	size = tiled ? TIFFTileSize64(tif) : TIFFStripSize64(tif);
+	uint32_t	n = tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
+	void	   *buf;
+
+	if (size == 0 || n == 0)
+		return pi_fail(job, PI_ERR_CORRUPT, "libtiff: page has no %s", tiled ? "tiles" : "strips");
+	if (size > (uint64_t) PI_TIFF_MAX_ALLOC)
+		return pi_fail(job, PI_ERR_LIMIT_PIXELS, "libtiff: a %s of %llu bytes exceeds the limit of %lld",
+					   tiled ? "tile" : "strip", (unsigned long long) size,
+					   (long long) PI_TIFF_MAX_ALLOC);
+	buf = malloc((size_t) size);
+	if (buf == NULL)
+		return pi_fail(job, PI_ERR_NOMEM, "cannot allocate %llu bytes", (unsigned long long) size);
+	for (uint32_t i = 0; i < n; i++)
+	{
+		tmsize_t	got = tiled ? TIFFReadEncodedTile(tif, i, buf, (tmsize_t) size)
+			: TIFFReadEncodedStrip(tif, i, buf, (tmsize_t) size);
+
+		if (got < 0 || src->errors > 0)
+		{
+			free(buf);
+			return pi_fail(job, PI_ERR_CORRUPT, "libtiff: cannot decode %s %u",
+						   tiled ? "tile" : "strip", i);
+		}
+	}
+	free(buf);
+	return PI_OK;
+}
+
+int
+pi_decode_tiff(pi_job *job)
+{
+	tiff_src	src = {job, 0, 0};
+	TIFFOpenOptions *opts;
+	TIFF	   *tif;
+	uint32_t	pages = 0;
+	int			rc = PI_OK;
+
+	opts = TIFFOpenOptionsAlloc();
+	if (opts == NULL)
+		return pi_fail(job, PI_ERR_NOMEM, "libtiff: cannot allocate options");
+	TIFFOpenOptionsSetMaxSingleMemAlloc(opts, PI_TIFF_MAX_ALLOC);
+	TIFFOpenOptionsSetErrorHandlerExtR(opts, tiff_on_error, &src);
+	TIFFOpenOptionsSetWarningHandlerExtR(opts, tiff_on_warning, &src);
+	tif = TIFFClientOpenExt("image", "rm", (thandle_t) &src, tiff_read, tiff_write,
+							tiff_seek, tiff_close, tiff_size, tiff_map, tiff_unmap, opts);
+	TIFFOpenOptionsFree(opts);
+	if (tif == NULL)
+		return pi_fail(job, PI_ERR_CORRUPT, "libtiff: cannot read the TIFF header");
+
+	for (;;)
+	{
+		int			more;
+
+		/* errors libtiff reported while reading the directory but recovered from */
+		src.errors = 0;
+		job->msg[0] = '\0';
+		rc = tiff_read_page(job, tif, pages);
+		if (rc != PI_OK)
+			break;
+		if (job->mode == PI_MODE_FULL)
+		{
+			rc = tiff_decode_page(job, tif, &src);
+			if (rc != PI_OK)
+				break;
+		}
+		pages++;
+		if (pages >= PI_TIFF_MAX_PAGES && TIFFLastDirectory(tif) == 0)
+		{
+			rc = pi_fail(job, PI_ERR_LIMIT_PIXELS, "TIFF has more than %d pages", PI_TIFF_MAX_PAGES);
+			break;
+		}
+		src.errors = 0;
+		job->msg[0] = '\0';
+		more = TIFFReadDirectory(tif);
+		if (!more)
+		{
+			if (src.errors > 0)
+				rc = PI_ERR_CORRUPT;
+			break;
+		}
+	}
+	if (rc == PI_OK)
+		job->header->frames = pages;
+	TIFFClose(tif);
+	return rc;
+}
