@@ -35,6 +35,9 @@ jpeg_on_error(j_common_ptr cinfo)
 	char		buf[JMSG_LENGTH_MAX];
 
 	(*cinfo->err->format_message) (cinfo, buf);
+	/* over libjpeg's own dimension limit is over a limit, not corrupt */
+	if (cinfo->err->msg_code == JERR_IMAGE_TOO_BIG)
+		ctx->code = PI_ERR_LIMIT_PIXELS;
 	pi_fail(ctx->job, ctx->code, "libjpeg: %s", buf);
 	longjmp(ctx->jump, 1);
 }

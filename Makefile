@@ -1,0 +1,40 @@
+# product_image: PGXS build of the extension, plus the decoder tool and the gateway.
+EXTENSION = product_image
+EXTVERSION = 0.1.0
+
+MODULE_big = product_image
+DECODE_OBJS = src/decode/decode.o src/decode/decode_png.o src/decode/decode_jpeg.o \
+	src/decode/decode_gif.o src/decode/decode_tiff.o src/decode/exif.o
+OBJS = src/product_image.o src/image_check.o src/image_info.o src/image_save.o $(DECODE_OBJS)
+
+DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+# pg_regress: sql/NAME.sql and expected/NAME.out, in this order.
+REGRESS = setup formats errors save attach privileges limits modes
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+
+OPTFLAGS ?= -O2
+PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers -Werror
+PG_CFLAGS = $(OPTFLAGS)
+SHLIB_LINK = -lpng -ljpeg -lgif -ltiff
+
+EXTRA_CLEAN = src/decode/pi-inspect src/decode/libpidecode.a
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+all: src/decode/pi-inspect gateway
+
+src/decode/pi-inspect: src/decode/pi_inspect.c $(DECODE_OBJS)
+	$(CC) $(CFLAGS) -Wall -Wextra -Werror -o $@ $^ -lpng -ljpeg -lgif -ltiff
+
+gateway:
+	$(MAKE) -C gateway
+
+clean: clean-gateway
+clean-gateway:
+	-$(MAKE) -C gateway clean
+
+.PHONY: gateway clean-gateway

@@ -1,0 +1,82 @@
+/*
+ * image_check.c
+ *		Run the decoder and turn its result codes into ereport.
+ *
+ * This is the one place where decoder codes become SQLSTATEs; the decoder
+ * has freed everything of its own before returning, so nothing is leaked
+ * by the longjmp that ereport(ERROR) performs.
+ */
+#include "postgres.h"
+
+#include "product_image.h"
+
+/* Validate an image, filling *header, or raise the contract's error. */
+void
+CheckImage(const uint8 *data, size_t len, pi_header *header)
+{
+	pi_limits	limits;
+	char		msg[PI_MESSAGE_LEN];
+	int			rc;
+
+	if (len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("Image bitmap is missing from body.")));
+
+	if (len > (size_t) pi_max_bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("image exceeds product_image.max_bytes"),
+				 errdetail("The image is %zu bytes; the limit is %d bytes.", len, pi_max_bytes),
+				 errhint("A superuser can raise product_image.max_bytes.")));
+
+	limits.max_bytes = (uint64_t) pi_max_bytes;
+	limits.max_pixels = (uint64_t) pi_max_pixels;
+	rc = pi_decode(data, len, (pi_mode) pi_validate, &limits, header, msg);
+
+	switch (rc)
+	{
+		case PI_OK:
+			return;
+		case PI_ERR_EMPTY:
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("Image bitmap is missing from body.")));
+			break;
+		case PI_ERR_UNSUPPORTED:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("unsupported image format"),
+					 errdetail("%s", msg),
+					 errhint("Supported formats are PNG, JPEG, GIF and TIFF.")));
+			break;
+		case PI_ERR_CORRUPT:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("corrupt or truncated %s image", pi_format_name(header->format)),
+					 errdetail("%s", msg)));
+			break;
+		case PI_ERR_LIMIT_BYTES:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("image exceeds product_image.max_bytes"),
+					 errdetail("%s", msg),
+					 errhint("A superuser can raise product_image.max_bytes.")));
+			break;
+		case PI_ERR_LIMIT_PIXELS:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("image exceeds product_image.max_pixels"),
+					 errdetail("%s", msg),
+					 errhint("A superuser can raise product_image.max_pixels.")));
+			break;
+		case PI_ERR_NOMEM:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory while decoding image"),
+					 errdetail("%s", msg)));
+			break;
+		default:
+			elog(ERROR, "image decoder failed with code %d: %s", rc, msg);
+	}
+}

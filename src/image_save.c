@@ -1,0 +1,206 @@
+/*
+ * image_save.c
+ *		product_save_image(product_id int, image bytea) returns int
+ *
+ * Validate the image (CheckImage), then in SPI with kept plans:
+ *	1. read the registration (which table holds the products, and its key);
+ *	2. lock the product row FOR KEY SHARE, as the caller, so GRANTs and
+ *	   row-level security apply and a concurrent DELETE of the product waits
+ *	   for us (its cascade then sees our blob; nothing is orphaned);
+ *	3. upsert the blob row on its unique product_id: concurrent saves of the
+ *	   same product serialize on that index entry, saves of different
+ *	   products never wait on each other, and a re-save keeps the blob id
+ *	   and the user-entered fields.
+ * The image goes to the INSERT as the same detoasted datum the decoder read;
+ * sha256 and sizes are computed by the server from it.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "product_image.h"
+
+PG_FUNCTION_INFO_V1(product_save_image);
+
+#define SAVE_NARGS 13
+
+static SPIPlanPtr config_plan = NULL;
+static SPIPlanPtr upsert_plan = NULL;
+
+/* The product-lock plan is kept for one registered table at a time. */
+static SPIPlanPtr product_plan = NULL;
+static char *product_plan_sql = NULL;
+
+/* Prepare and keep a plan, or fail. */
+static SPIPlanPtr
+PrepareKept(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+/* Build the product-lock query for the registered table and key. */
+static char *
+ProductLockSql(Oid relid, const char *key)
+{
+	char	   *relname = get_rel_name(relid);
+	Oid			nspid = get_rel_namespace(relid);
+	char	   *nspname = OidIsValid(nspid) ? get_namespace_name(nspid) : NULL;
+	StringInfoData sql;
+
+	if (relname == NULL || nspname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the attached product table no longer exists"),
+				 errhint("Call product_image.attach() with the product table.")));
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) $1 FOR KEY SHARE",
+					 quote_qualified_identifier(nspname, relname), quote_identifier(key));
+	return sql.data;
+}
+
+/* Lock the product row, or report that it does not exist. */
+static void
+LockProduct(int32 product_id)
+{
+	Oid			argtypes[1] = {INT4OID};
+	Datum		values[1];
+	Oid			relid;
+	char	   *key;
+	char	   *sql;
+	bool		isnull;
+	int			rc;
+
+	if (config_plan == NULL)
+		config_plan = PrepareKept("SELECT product_table::pg_catalog.oid, product_key::pg_catalog.text "
+								  "FROM product_image.config", 0, NULL);
+	rc = SPI_execute_plan(config_plan, NULL, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading product_image.config failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no product table is attached"),
+				 errhint("Call product_image.attach('your_product_table') first.")));
+	relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+	/* the text names the table, so a rename or a new attach re-prepares */
+	sql = ProductLockSql(relid, key);
+	if (product_plan == NULL || strcmp(sql, product_plan_sql) != 0)
+	{
+		if (product_plan != NULL)
+		{
+			SPI_freeplan(product_plan);
+			product_plan = NULL;
+		}
+		if (product_plan_sql != NULL)
+			pfree(product_plan_sql);
+		product_plan_sql = MemoryContextStrdup(TopMemoryContext, sql);
+		product_plan = PrepareKept(sql, 1, argtypes);
+	}
+
+	values[0] = Int32GetDatum(product_id);
+	rc = SPI_execute_plan(product_plan, values, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "locking the product failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("product %d does not exist", product_id)));
+}
+
+/* Insert or refresh the product's blob; return its blob id. */
+static int32
+UpsertBlob(int32 product_id, Datum image, const pi_header *h)
+{
+	static Oid	argtypes[SAVE_NARGS] = {INT4OID, BYTEAOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
+		INT4OID, INT4OID, TEXTOID, BOOLOID, INT4OID, BOOLOID, INT4OID};
+	Datum		values[SAVE_NARGS];
+	char		nulls[SAVE_NARGS];
+	bool		isnull;
+	int			rc;
+
+	if (upsert_plan == NULL)
+		upsert_plan = PrepareKept(
+								  "INSERT INTO product_image.blob AS b (product_id, data, blob_size, original_size, "
+								  " mime_type, format, width, height, bit_depth, channels, color_type, has_alpha, "
+								  " frames, interlaced, orientation, sha256) "
+								  "VALUES ($1, $2, pg_catalog.octet_length($2), pg_catalog.octet_length($2), "
+								  " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, pg_catalog.sha256($2)) "
+								  "ON CONFLICT (product_id) DO UPDATE SET "
+								  " data = excluded.data, blob_size = excluded.blob_size, "
+								  " original_size = excluded.original_size, mime_type = excluded.mime_type, "
+								  " format = excluded.format, width = excluded.width, height = excluded.height, "
+								  " bit_depth = excluded.bit_depth, channels = excluded.channels, "
+								  " color_type = excluded.color_type, has_alpha = excluded.has_alpha, "
+								  " frames = excluded.frames, interlaced = excluded.interlaced, "
+								  " orientation = excluded.orientation, sha256 = excluded.sha256, "
+								  " updated = pg_catalog.now(), updated_by = CURRENT_USER "
+								  "RETURNING b.blob_id",
+								  SAVE_NARGS, argtypes);
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = Int32GetDatum(product_id);
+	values[1] = image;
+	values[2] = CStringGetTextDatum(h->mime_type);
+	values[3] = CStringGetTextDatum(pi_format_name(h->format));
+	values[4] = Int32GetDatum((int32) h->width);
+	values[5] = Int32GetDatum((int32) h->height);
+	values[6] = Int32GetDatum(h->bit_depth);
+	values[7] = Int32GetDatum(h->channels);
+	values[8] = CStringGetTextDatum(h->color_type[0] ? h->color_type : "unknown");
+	values[9] = BoolGetDatum(h->has_alpha != 0);
+	values[10] = Int32GetDatum((int32) Min(h->frames, (uint32) PG_INT32_MAX));
+	values[11] = BoolGetDatum(h->interlaced != 0);
+	values[12] = Int32GetDatum(h->orientation);
+	if (h->orientation == 0)
+		nulls[12] = 'n';
+
+	rc = SPI_execute_plan(upsert_plan, values, nulls, false, 1);
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "saving the image failed: %s", SPI_result_code_string(rc));
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Validate, store, refresh ImageInfo; return the blob id. */
+Datum
+product_save_image(PG_FUNCTION_ARGS)
+{
+	int32		product_id;
+	bytea	   *image;
+	pi_header	h;
+	int32		blob_id;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("Image bitmap is missing from body.")));
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("product id must not be null")));
+	product_id = PG_GETARG_INT32(0);
+	image = PG_GETARG_BYTEA_PP(1);
+
+	CheckImage((const uint8 *) VARDATA_ANY(image), VARSIZE_ANY_EXHDR(image), &h);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	LockProduct(product_id);
+	blob_id = UpsertBlob(product_id, PointerGetDatum(image), &h);
+	SPI_finish();
+
+	PG_RETURN_INT32(blob_id);
+}
