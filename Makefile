@@ -3,7 +3,7 @@ EXTENSION = product_image
 EXTVERSION = 0.1.0
 
 MODULE_big = product_image
-DECODE_OBJS = src/decode/decode.o src/decode/decode_png.o src/decode/decode_jpeg.o \
+DECODE_OBJS = src/decode/detect.o src/decode/decode.o src/decode/decode_png.o src/decode/decode_jpeg.o \
 	src/decode/decode_gif.o src/decode/decode_tiff.o src/decode/exif.o
 OBJS = src/product_image.o src/image_check.o src/image_info.o src/image_save.o $(DECODE_OBJS)
 

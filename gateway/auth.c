@@ -1,0 +1,169 @@
+/*
+ * auth.c
+ *		PostgREST's authentication model: Bearer JWT (HS256) with a role
+ *		claim, Basic (PostgreSQL checks the password), or the anonymous role.
+ */
+#include "gateway.h"
+
+#include <errno.h>
+#include <jwt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* Decode standard base64; returns malloc'd NUL-terminated bytes or NULL. */
+static char *
+base64_decode(const char *in, size_t *outlen)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t		n = strlen(in),
+				o = 0;
+	unsigned	acc = 0;
+	int			bits = 0;
+	char	   *out = malloc(n / 4 * 3 + 4);
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+	{
+		const char *p;
+
+		if (in[i] == '=')
+			break;
+		p = strchr(tbl, in[i]);
+		if (p == NULL || in[i] == '\0')
+		{
+			free(out);
+			return NULL;
+		}
+		acc = (acc << 6) | (unsigned) (p - tbl);
+		bits += 6;
+		if (bits >= 8)
+		{
+			bits -= 8;
+			out[o++] = (char) ((acc >> bits) & 0xFF);
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+static void
+unauthorized(gw_error *err, const char *code, const char *message)
+{
+	gw_error_set(err, 401, code, message, NULL, NULL);
+}
+
+int
+gw_authenticate(const char *authz, gw_auth *auth, gw_error *err)
+{
+	memset(auth, 0, sizeof(*auth));
+	if (authz == NULL || *authz == '\0')
+	{
+		if (gw.anon_role == NULL)
+		{
+			unauthorized(err, "PGRST302", "authentication required");
+			return -1;
+		}
+		auth->role = strdup(gw.anon_role);
+		return 0;
+	}
+	auth->had_credentials = 1;
+
+	if (strncasecmp(authz, "Bearer ", 7) == 0)
+	{
+		jwt_t	   *jwt = NULL;
+		const char *token = authz + 7;
+		const char *role;
+		long		exp,
+					nbf;
+		time_t		now = time(NULL);
+
+		while (*token == ' ')
+			token++;
+		if (gw.jwt_secret == NULL)
+		{
+			unauthorized(err, "PGRST300", "JWT authentication is not configured");
+			return -1;
+		}
+		if (jwt_decode(&jwt, token, (const unsigned char *) gw.jwt_secret,
+					   (int) strlen(gw.jwt_secret)) != 0 || jwt == NULL)
+		{
+			unauthorized(err, "PGRST301", "invalid JWT");
+			return -1;
+		}
+		if (jwt_get_alg(jwt) != JWT_ALG_HS256)
+		{
+			jwt_free(jwt);
+			unauthorized(err, "PGRST301", "JWT must be signed with HS256");
+			return -1;
+		}
+		errno = 0;
+		exp = jwt_get_grant_int(jwt, "exp");
+		if (errno == 0 && now >= exp)
+		{
+			jwt_free(jwt);
+			unauthorized(err, "PGRST301", "JWT expired");
+			return -1;
+		}
+		errno = 0;
+		nbf = jwt_get_grant_int(jwt, "nbf");
+		if (errno == 0 && now < nbf)
+		{
+			jwt_free(jwt);
+			unauthorized(err, "PGRST301", "JWT not yet valid");
+			return -1;
+		}
+		role = jwt_get_grant(jwt, "role");
+		if (role && *role)
+			auth->role = strdup(role);
+		else if (gw.anon_role)
+			auth->role = strdup(gw.anon_role);
+		else
+		{
+			jwt_free(jwt);
+			unauthorized(err, "PGRST302", "JWT has no role claim");
+			return -1;
+		}
+		auth->claims = jwt_get_grants_json(jwt, NULL);
+		jwt_free(jwt);
+		return 0;
+	}
+
+	if (strncasecmp(authz, "Basic ", 6) == 0)
+	{
+		size_t		len = 0;
+		char	   *dec = base64_decode(authz + 6, &len);
+		char	   *colon;
+
+		if (dec == NULL || (colon = memchr(dec, ':', len)) == NULL || colon == dec ||
+			strlen(dec) != len)
+		{
+			free(dec);
+			unauthorized(err, "PGRST301", "malformed Basic credentials");
+			return -1;
+		}
+		*colon = '\0';
+		auth->basic_user = strdup(dec);
+		auth->basic_password = strdup(colon + 1);
+		free(dec);
+		return 0;
+	}
+
+	unauthorized(err, "PGRST301", "unsupported authorization scheme");
+	return -1;
+}
+
+void
+gw_auth_free(gw_auth *auth)
+{
+	free(auth->role);
+	free(auth->claims);
+	free(auth->basic_user);
+	if (auth->basic_password)
+		memset(auth->basic_password, 0, strlen(auth->basic_password));
+	free(auth->basic_password);
+	memset(auth, 0, sizeof(*auth));
+}

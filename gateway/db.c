@@ -1,0 +1,205 @@
+/*
+ * db.c
+ *		A small libpq connection pool.  Entries belong to the authenticator
+ *		(--db-uri) or to one Basic-auth user; a Basic entry is reused only for
+ *		the same user and the same password, so PostgreSQL stays the judge of
+ *		every password.  Waiting for a free entry is bounded.
+ */
+#include "gateway.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define GW_ACQUIRE_TIMEOUT_S 10
+
+struct gw_conn
+{
+	PGconn	   *pg;
+	char	   *user;			/* NULL: authenticator */
+	char	   *password;
+	int			in_use;
+	uint32_t	prepared;		/* bit n: statement n prepared here */
+};
+
+static gw_conn *pool;
+static int	pool_n;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_free = PTHREAD_COND_INITIALIZER;
+
+int
+gw_pool_init(void)
+{
+	pool_n = gw.pool_size > 0 ? gw.pool_size : 1;
+	pool = calloc((size_t) pool_n, sizeof(gw_conn));
+	return pool ? 0 : -1;
+}
+
+static void
+entry_close(gw_conn *c)
+{
+	if (c->pg)
+		PQfinish(c->pg);
+	free(c->user);
+	free(c->password);
+	c->pg = NULL;
+	c->user = c->password = NULL;
+	c->prepared = 0;
+}
+
+void
+gw_pool_shutdown(void)
+{
+	pthread_mutex_lock(&pool_lock);
+	for (int i = 0; i < pool_n; i++)
+		if (!pool[i].in_use)
+			entry_close(&pool[i]);
+	pthread_mutex_unlock(&pool_lock);
+}
+
+static int
+same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Open a connection; on failure fill err (401 for a bad login, else 503). */
+static PGconn *
+connect_as(const char *user, const char *password, gw_error *err)
+{
+	const char *keys[5] = {"dbname", "application_name", NULL, NULL, NULL};
+	const char *vals[5] = {gw.db_uri, "product-image-gateway", NULL, NULL, NULL};
+	int			k = 2;
+	PGconn	   *pg;
+
+	if (user)
+	{
+		keys[k] = "user";
+		vals[k++] = user;
+		keys[k] = "password";
+		vals[k++] = password ? password : "";
+	}
+	pg = PQconnectdbParams(keys, vals, 1);
+	if (pg && PQstatus(pg) == CONNECTION_OK)
+		return pg;
+	{
+		const char *msg = pg ? PQerrorMessage(pg) : "out of memory";
+
+		if (user && (strstr(msg, "authentication failed") || strstr(msg, "does not exist") ||
+					 strstr(msg, "no password supplied") || strstr(msg, "not permitted to log in")))
+			gw_error_set(err, 401, "28P01", "invalid user name or password", NULL, NULL);
+		else
+		{
+			fprintf(stderr, "gateway: cannot connect to the database: %s", msg);
+			gw_error_set(err, 503, "08006", "the database is unavailable", NULL, NULL);
+		}
+	}
+	PQfinish(pg);
+	return NULL;
+}
+
+gw_conn *
+gw_pool_acquire(const char *user, const char *password, gw_error *err)
+{
+	struct timespec deadline;
+	gw_conn    *c = NULL;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += GW_ACQUIRE_TIMEOUT_S;
+
+	pthread_mutex_lock(&pool_lock);
+	for (;;)
+	{
+		gw_conn    *empty = NULL,
+				   *other = NULL;
+
+		for (int i = 0; i < pool_n && c == NULL; i++)
+		{
+			gw_conn    *e = &pool[i];
+
+			if (e->in_use)
+				continue;
+			if (e->pg && same(e->user, user) && same(e->password, password))
+				c = e;
+			else if (e->pg == NULL && empty == NULL)
+				empty = e;
+			else if (e->pg != NULL && other == NULL)
+				other = e;
+		}
+		if (c == NULL)
+			c = empty ? empty : other;
+		if (c)
+			break;
+		if (pthread_cond_timedwait(&pool_free, &pool_lock, &deadline) == ETIMEDOUT)
+		{
+			pthread_mutex_unlock(&pool_lock);
+			gw_error_set(err, 503, "53300", "all database connections are busy", NULL,
+						 "Retry later or raise --pool.");
+			return NULL;
+		}
+	}
+	c->in_use = 1;
+	pthread_mutex_unlock(&pool_lock);
+
+	/* reuse only a live connection of the same login */
+	if (c->pg && (!same(c->user, user) || !same(c->password, password) ||
+				  PQstatus(c->pg) != CONNECTION_OK))
+		entry_close(c);
+	if (c->pg == NULL)
+	{
+		c->pg = connect_as(user, password, err);
+		if (c->pg == NULL)
+		{
+			gw_pool_release(c, 1);
+			return NULL;
+		}
+		c->user = user ? strdup(user) : NULL;
+		c->password = password ? strdup(password) : NULL;
+	}
+	return c;
+}
+
+void
+gw_pool_release(gw_conn *c, int broken)
+{
+	if (c == NULL)
+		return;
+	if (broken || (c->pg && (PQstatus(c->pg) != CONNECTION_OK ||
+							 PQtransactionStatus(c->pg) != PQTRANS_IDLE)))
+		entry_close(c);
+	pthread_mutex_lock(&pool_lock);
+	c->in_use = 0;
+	pthread_cond_signal(&pool_free);
+	pthread_mutex_unlock(&pool_lock);
+}
+
+PGconn *
+gw_conn_pg(gw_conn *c)
+{
+	return c->pg;
+}
+
+int
+gw_conn_prepare(gw_conn *c, int which, const char *sql, int nparams)
+{
+	char		name[16];
+	PGresult   *res;
+	int			ok;
+
+	if (c->prepared & (1u << which))
+		return 0;
+	snprintf(name, sizeof(name), "gw%d", which);
+	res = PQprepare(c->pg, name, sql, nparams, NULL);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "gateway: prepare %s failed: %s", name, PQerrorMessage(c->pg));
+	PQclear(res);
+	if (ok)
+		c->prepared |= 1u << which;
+	return ok ? 0 : -1;
+}

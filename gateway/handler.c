@@ -1,0 +1,899 @@
+/*
+ * handler.c
+ *		The libmicrohttpd access handler: per-request state made on the first
+ *		callback, the body consumed chunk by chunk (raw or through MHD's
+ *		multipart post processor), the answer decided on the last call, one
+ *		log line in the completion callback.  Every request is one
+ *		transaction on a pooled connection; the image travels to PostgreSQL
+ *		as a binary bytea parameter of a prepared statement.
+ */
+#include "gateway.h"
+#include "handler.h"
+#include "decode.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+atomic_int	gw_active_requests;
+atomic_int	gw_open_connections;
+
+enum
+{
+	ST_SAVE, ST_GET_IMAGE, ST_DELETE, ST_INFO_JSON, ST_INFO_ROWS, ST_PUT_JSON, ST_PUT_ROWS,
+	ST_HEALTH
+};
+
+static const struct
+{
+	const char *sql;
+	int			nparams;
+}			statements[] = {
+	[ST_SAVE] = {"SELECT product_image.product_save_image($1::int, $2::bytea)", 2},
+	[ST_GET_IMAGE] = {"SELECT i->>'MimeType', i->>'Sha256', i->>'UpdatedDate', "
+		"CASE WHEN $2::text = '*' OR i->>'Sha256' = ANY (string_to_array($2::text, ',')) "
+		"THEN NULL ELSE product_image.product_get_image($1::int) END "
+	"FROM product_image.product_get_image_info($1::int) AS i", 2},
+	[ST_DELETE] = {"SELECT product_image.product_delete_image($1::int)", 1},
+	[ST_INFO_JSON] = {"SELECT product_image.product_get_image_info($1::int)::text", 1},
+	[ST_INFO_ROWS] = {"SELECT e.key, e.value FROM product_image.product_get_image_info($1::int) AS i, "
+	"jsonb_each_text(i) AS e", 1},
+	[ST_PUT_JSON] = {"SELECT product_image.product_put_image_info($1::int, $2::jsonb)::text", 2},
+	[ST_PUT_ROWS] = {"SELECT e.key, e.value FROM jsonb_each_text("
+	"product_image.product_put_image_info($1::int, $2::jsonb)) AS e", 2},
+	[ST_HEALTH] = {"SELECT 1", 0},
+};
+
+typedef struct gw_request
+{
+	gw_method	method;
+	gw_route	route;
+	gw_format	fmt;
+	char	   *path;
+	char	   *method_name;
+	struct timespec start;
+	size_t		bytes_in;
+	size_t		bytes_out;
+	int			status;
+	int			responded;
+	gw_body_kind body_kind;
+	const char *declared;		/* image type the Content-Type names */
+	char	   *part_type;		/* Content-Type of the chosen multipart part */
+	uint8_t    *body;
+	size_t		body_len;
+	size_t		body_cap;
+	struct MHD_PostProcessor *pp;
+	int			part_state;		/* 0 none, 1 tentative (no filename), 2 file part */
+	char	   *part_key;
+	int			parts;
+	int			multipart_bad;
+} gw_request;
+
+/* ---- responses ---- */
+
+/* Queue a response; MHD_RESPMEM_MUST_FREE data is ours to free only if MHD never took it. */
+static enum MHD_Result
+send_buffer(struct MHD_Connection *conn, gw_request *r, int status, const char *ctype,
+			void *data, size_t len, enum MHD_ResponseMemoryMode mode, const char *allow)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, mode);
+	enum MHD_Result ret;
+
+	if (resp == NULL)
+	{
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(data);
+		return MHD_NO;
+	}
+	if (ctype)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	if (allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	if (status == 401)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+								"Bearer realm=\"product_image\", Basic realm=\"product_image\"");
+	if (status == 503 || status == 413)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(conn, (unsigned) status, resp);
+	MHD_destroy_response(resp);	/* frees MUST_FREE data once nothing holds it */
+	if (ret == MHD_YES)
+	{
+		r->status = status;
+		r->bytes_out = len;
+		r->responded = 1;
+	}
+	return ret;
+}
+
+static const char *
+ctype_of(gw_format fmt)
+{
+	return fmt == GW_FMT_XML ? "application/xml; charset=utf-8" : "application/json; charset=utf-8";
+}
+
+static enum MHD_Result
+send_error(struct MHD_Connection *conn, gw_request *r, gw_error *err, const char *allow)
+{
+	size_t		len = 0;
+	gw_format	fmt = r->fmt == GW_FMT_NONE ? GW_FMT_JSON : r->fmt;
+	char	   *body = gw_error_body(err, fmt, &len);
+	enum MHD_Result ret;
+
+	if (body == NULL)
+		return MHD_NO;
+	ret = send_buffer(conn, r, err->status, ctype_of(fmt), body, len, MHD_RESPMEM_MUST_FREE, allow);
+	gw_error_free(err);
+	return ret;
+}
+
+static enum MHD_Result
+fail(struct MHD_Connection *conn, gw_request *r, int status, const char *code,
+	 const char *message, const char *details, const char *allow)
+{
+	gw_error	err = {0};
+
+	gw_error_set(&err, status, code, message, details, NULL);
+	return send_error(conn, r, &err, allow);
+}
+
+/* ---- database ---- */
+
+/* Turn a failed result into an error; 500s keep their details in the log. */
+static void
+error_from_result(PGresult *res, PGconn *pg, int had_credentials, gw_error *err)
+{
+	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	int			status;
+
+	if (st == NULL || PQstatus(pg) != CONNECTION_OK)
+	{
+		fprintf(stderr, "gateway: database connection lost: %s", PQerrorMessage(pg));
+		gw_error_set(err, 503, "08006", "the database is unavailable", NULL, "Retry later.");
+		return;
+	}
+	status = gw_status_for_sqlstate(st, had_credentials);
+	if (status == 500)
+	{
+		fprintf(stderr, "gateway: SQLSTATE %s: %s", st, PQresultErrorMessage(res));
+		gw_error_set(err, 500, st, "internal server error", NULL, NULL);
+		return;
+	}
+	if (status == 503)
+	{
+		gw_error_set(err, 503, st, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+					 NULL, "Retry the request.");
+		return;
+	}
+	gw_error_set(err, status, st, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+				 PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
+				 PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
+}
+
+static int
+exec_simple(PGconn *pg, const char *sql, PGresult **failed)
+{
+	PGresult   *res = PQexec(pg, sql);
+
+	if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)
+	{
+		PQclear(res);
+		return 0;
+	}
+	if (failed)
+		*failed = res;
+	else
+		PQclear(res);
+	return -1;
+}
+
+/* Open the request's transaction and apply its role and claims. */
+static int
+begin_as(PGconn *pg, const gw_auth *auth, PGresult **failed)
+{
+	char	   *role = NULL,
+			   *claims = NULL,
+			   *sql = NULL;
+	int			rc;
+
+	if (auth->role)
+		role = PQescapeIdentifier(pg, auth->role, strlen(auth->role));
+	if (auth->claims)
+		claims = PQescapeLiteral(pg, auth->claims, strlen(auth->claims));
+	if ((auth->role && role == NULL) || (auth->claims && claims == NULL) ||
+		asprintf(&sql, "BEGIN;%s%s%s%s%s",
+				 role ? " SET LOCAL ROLE " : "", role ? role : "", role ? ";" : "",
+				 claims ? " SELECT set_config('request.jwt.claims', " : "",
+				 claims ? claims : "") < 0)
+	{
+		PQfreemem(role);
+		PQfreemem(claims);
+		return -1;
+	}
+	if (claims)
+	{
+		char	   *full = NULL;
+
+		if (asprintf(&full, "%s, true)", sql) < 0)
+			full = NULL;
+		free(sql);
+		sql = full;
+	}
+	rc = sql ? exec_simple(pg, sql, failed) : -1;
+	free(sql);
+	PQfreemem(role);
+	PQfreemem(claims);
+	return rc;
+}
+
+/*
+ * Run one prepared statement in its own transaction as the request's role.
+ * Serialization failures and deadlocks are retried once, and so is a lost
+ * connection (the transaction did not commit).  On success *out holds the
+ * result (caller clears); on failure err is filled.
+ */
+static int
+run(int which, const gw_auth *auth, const char *const *values, const int *lengths,
+	const int *formats, int binary_result, PGresult **out, gw_error *err)
+{
+	for (int attempt = 0; attempt < 2; attempt++)
+	{
+		gw_conn    *c = gw_pool_acquire(auth->basic_user, auth->basic_password, err);
+		PGconn	   *pg;
+		PGresult   *res = NULL;
+		char		name[16];
+		const char *st;
+		int			retry;
+
+		if (c == NULL)
+			return -1;
+		pg = gw_conn_pg(c);
+		if (begin_as(pg, auth, &res) != 0)
+		{
+			int			lost = PQstatus(pg) != CONNECTION_OK;
+
+			if (lost && attempt == 0)
+			{
+				PQclear(res);
+				gw_pool_release(c, 1);
+				continue;
+			}
+			error_from_result(res, pg, auth->had_credentials, err);
+			/* the role itself was refused: that is an authentication failure */
+			if (!lost && err->status != 503)
+			{
+				gw_error_set(err, 401, err->code, "the role of these credentials cannot be used",
+							 NULL, NULL);
+			}
+			PQclear(res);
+			exec_simple(pg, "ROLLBACK", NULL);
+			gw_pool_release(c, lost);
+			return -1;
+		}
+		snprintf(name, sizeof(name), "gw%d", which);
+		if (gw_conn_prepare(c, which, statements[which].sql, statements[which].nparams) != 0)
+		{
+			PGresult   *r2 = PQexec(pg, statements[which].sql);	/* for the error */
+
+			error_from_result(r2, pg, auth->had_credentials, err);
+			PQclear(r2);
+			exec_simple(pg, "ROLLBACK", NULL);
+			gw_pool_release(c, 0);
+			return -1;
+		}
+		res = PQexecPrepared(pg, name, statements[which].nparams, values, lengths, formats,
+							 binary_result);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		{
+			PGresult   *cres = NULL;
+
+			if (exec_simple(pg, "COMMIT", &cres) == 0)
+			{
+				gw_pool_release(c, 0);
+				*out = res;
+				return 0;
+			}
+			PQclear(res);
+			res = cres;
+		}
+		st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		retry = attempt == 0 &&
+			((st && (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0)) ||
+			 PQstatus(pg) != CONNECTION_OK);
+		if (!retry || attempt == 1)
+			error_from_result(res, pg, auth->had_credentials, err);
+		PQclear(res);
+		if (PQstatus(pg) == CONNECTION_OK)
+			exec_simple(pg, "ROLLBACK", NULL);
+		gw_pool_release(c, PQstatus(pg) != CONNECTION_OK);
+		if (!retry)
+			return -1;
+	}
+	return -1;
+}
+
+/* ---- route handlers ---- */
+
+static enum MHD_Result
+reply_rows_xml(struct MHD_Connection *conn, gw_request *r, PGresult *res)
+{
+	size_t		cap = 256,
+				len = 0;
+	char	   *buf = malloc(cap);
+	static const char open[] = "<BlobEntity xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" "
+		"xmlns=\"http://schemas.datacontract.org/2004/07/SuperOffice.WebApi.Data\">";
+	static const char close_tag[] = "</BlobEntity>";
+
+	if (buf == NULL)
+		return MHD_NO;
+	len = (size_t) snprintf(buf, cap, "%s", open);
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		const char *key = PQgetvalue(res, i, 0);
+		char	   *val = PQgetisnull(res, i, 1) ? NULL : gw_xml_escape(PQgetvalue(res, i, 1));
+		size_t		need = 2 * strlen(key) + (val ? strlen(val) : 0) + 32;
+
+		if (len + need + sizeof(close_tag) > cap)
+		{
+			char	   *nb;
+
+			cap = (len + need + sizeof(close_tag)) * 2;
+			nb = realloc(buf, cap);
+			if (nb == NULL)
+			{
+				free(buf);
+				free(val);
+				return MHD_NO;
+			}
+			buf = nb;
+		}
+		if (val)
+			len += (size_t) sprintf(buf + len, "<%s>%s</%s>", key, val, key);
+		else
+			len += (size_t) sprintf(buf + len, "<%s i:nil=\"true\"/>", key);
+		free(val);
+	}
+	len += (size_t) sprintf(buf + len, "%s", close_tag);
+	return send_buffer(conn, r, 200, ctype_of(GW_FMT_XML), buf, len, MHD_RESPMEM_MUST_FREE, NULL);
+}
+
+/* ISO 8601 "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" to an HTTP date. */
+static void
+http_date(const char *iso, char *out, size_t outlen)
+{
+	struct tm	tm = {0};
+
+	out[0] = '\0';
+	if (iso == NULL || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+							  &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	{
+		time_t		t = timegm(&tm);
+
+		gmtime_r(&t, &tm);
+		strftime(out, outlen, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	}
+}
+
+/* If-None-Match as a comma-separated list of bare tags, or "*", or NULL. */
+static char *
+etag_list(const char *inm)
+{
+	char	   *out;
+	size_t		o = 0;
+
+	if (inm == NULL)
+		return NULL;
+	out = malloc(strlen(inm) + 1);
+	if (out == NULL)
+		return NULL;
+	for (const char *p = inm; *p;)
+	{
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		if (*p == '*')
+		{
+			strcpy(out, "*");
+			return out;
+		}
+		if (p[0] == 'W' && p[1] == '/')
+			p += 2;
+		if (*p == '"')
+		{
+			const char *e = strchr(p + 1, '"');
+
+			if (e == NULL)
+				break;
+			if (o > 0)
+				out[o++] = ',';
+			memcpy(out + o, p + 1, (size_t) (e - p - 1));
+			o += (size_t) (e - p - 1);
+			p = e + 1;
+		}
+		else if (*p)
+			p++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static enum MHD_Result
+handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
+{
+	char		id[16];
+	char	   *tags = etag_list(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+															 MHD_HTTP_HEADER_IF_NONE_MATCH));
+	const char *values[2] = {id, tags ? tags : ""};
+	PGresult   *res = NULL;
+	gw_error	err = {0};
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char		etag[80],
+				lastmod[64];
+	int			status;
+
+	snprintf(id, sizeof(id), "%d", r->route.product_id);
+	if (run(ST_GET_IMAGE, auth, values, NULL, NULL, 1, &res, &err) != 0)
+	{
+		free(tags);
+		return send_error(conn, r, &err, NULL);
+	}
+	free(tags);
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+	{
+		PQclear(res);
+		snprintf(etag, sizeof(etag), "product %d has no image", r->route.product_id);
+		return fail(conn, r, 404, "P0002", etag, NULL, NULL);
+	}
+	snprintf(etag, sizeof(etag), "\"%.*s\"", PQgetlength(res, 0, 1), PQgetvalue(res, 0, 1));
+	{
+		char		iso[40];
+
+		snprintf(iso, sizeof(iso), "%.*s", PQgetlength(res, 0, 2), PQgetvalue(res, 0, 2));
+		http_date(iso, lastmod, sizeof(lastmod));
+	}
+	if (PQgetisnull(res, 0, 3))
+	{
+		status = 304;
+		resp = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+	}
+	else
+	{
+		status = 200;
+		/* one copy: the result buffer goes to MHD as is, freed with the result */
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(
+																	   (size_t) PQgetlength(res, 0, 3), PQgetvalue(res, 0, 3),
+																	   (MHD_ContentReaderFreeCallback) PQclear, res);
+	}
+	if (resp == NULL)
+	{
+		PQclear(res);
+		return MHD_NO;
+	}
+	if (status == 200)
+	{
+		char		mime[64];
+
+		snprintf(mime, sizeof(mime), "%.*s", PQgetlength(res, 0, 0), PQgetvalue(res, 0, 0));
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mime);
+		r->bytes_out = (size_t) PQgetlength(res, 0, 3);
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	if (lastmod[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, lastmod);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	ret = MHD_queue_response(conn, (unsigned) status, resp);
+	MHD_destroy_response(resp);
+	if (status == 304)
+		PQclear(res);
+	r->status = status;
+	r->responded = 1;
+	return ret;
+}
+
+static enum MHD_Result
+handle_save(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
+{
+	char		id[16];
+	const char *values[2];
+	int			lengths[2] = {0, 0};
+	int			formats[2] = {0, 1};
+	PGresult   *res = NULL;
+	gw_error	err = {0};
+	const char *declared = r->part_type ? r->part_type : r->declared;
+	size_t		len;
+	char	   *body;
+
+	if (r->multipart_bad)
+		return fail(conn, r, 400, "PGRST102", "malformed multipart body", NULL, NULL);
+	if (r->body_len == 0)
+		return fail(conn, r, 400, "22004", "Image bitmap is missing from body.", NULL, NULL);
+	if (declared)
+	{
+		pi_format	f = pi_detect(r->body, r->body_len);
+
+		if (f != PI_FORMAT_UNKNOWN && strcmp(pi_format_mime(f), declared) != 0)
+		{
+			char		msg[160];
+
+			snprintf(msg, sizeof(msg), "Content-Type is %s but the image is %s",
+					 declared, pi_format_mime(f));
+			return fail(conn, r, 415, "0A000", msg, NULL, NULL);
+		}
+	}
+	snprintf(id, sizeof(id), "%d", r->route.product_id);
+	values[0] = id;
+	values[1] = (const char *) r->body;
+	lengths[1] = (int) r->body_len;
+	if (run(ST_SAVE, auth, values, lengths, formats, 0, &res, &err) != 0)
+		return send_error(conn, r, &err, NULL);
+	body = gw_int_body(strtol(PQgetvalue(res, 0, 0), NULL, 10), r->fmt, &len);
+	PQclear(res);
+	if (body == NULL)
+		return MHD_NO;
+	return send_buffer(conn, r, 200, ctype_of(r->fmt), body, len, MHD_RESPMEM_MUST_FREE, NULL);
+}
+
+static enum MHD_Result
+handle_info(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
+{
+	char		id[16];
+	const char *values[2];
+	int			lengths[2] = {0, 0};
+	int			formats[2] = {0, 0};
+	PGresult   *res = NULL;
+	gw_error	err = {0};
+	int			put = r->method == GW_PUT;
+	int			which = put ? (r->fmt == GW_FMT_XML ? ST_PUT_ROWS : ST_PUT_JSON)
+		: (r->fmt == GW_FMT_XML ? ST_INFO_ROWS : ST_INFO_JSON);
+	char	   *text = NULL;
+	enum MHD_Result ret;
+
+	snprintf(id, sizeof(id), "%d", r->route.product_id);
+	values[0] = id;
+	if (put)
+	{
+		if (r->body_len == 0)
+			return fail(conn, r, 400, "22023", "ImageInfo is missing from body.", NULL, NULL);
+		text = malloc(r->body_len + 1);
+		if (text == NULL)
+			return MHD_NO;
+		memcpy(text, r->body, r->body_len);
+		text[r->body_len] = '\0';
+		if (strlen(text) != r->body_len)
+		{
+			free(text);
+			return fail(conn, r, 400, "22P02", "ImageInfo body contains a NUL byte", NULL, NULL);
+		}
+		values[1] = text;
+	}
+	ret = run(which, auth, values, lengths, formats, 0, &res, &err);
+	free(text);
+	if (ret != 0)
+		return send_error(conn, r, &err, NULL);
+	if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+	{
+		char		msg[64];
+
+		PQclear(res);
+		snprintf(msg, sizeof(msg), "product %d has no image", r->route.product_id);
+		return fail(conn, r, 404, "P0002", msg, NULL, NULL);
+	}
+	if (r->fmt == GW_FMT_XML)
+		ret = reply_rows_xml(conn, r, res);
+	else
+	{
+		size_t		n = (size_t) PQgetlength(res, 0, 0);
+		char	   *body = malloc(n ? n : 1);
+
+		if (body == NULL)
+		{
+			PQclear(res);
+			return MHD_NO;
+		}
+		memcpy(body, PQgetvalue(res, 0, 0), n);
+		ret = send_buffer(conn, r, 200, ctype_of(r->fmt), body, n, MHD_RESPMEM_MUST_FREE, NULL);
+	}
+	PQclear(res);
+	return ret;
+}
+
+static enum MHD_Result
+handle_delete(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
+{
+	char		id[16];
+	const char *values[1] = {id};
+	PGresult   *res = NULL;
+	gw_error	err = {0};
+
+	snprintf(id, sizeof(id), "%d", r->route.product_id);
+	if (run(ST_DELETE, auth, values, NULL, NULL, 0, &res, &err) != 0)
+		return send_error(conn, r, &err, NULL);
+	PQclear(res);
+	return send_buffer(conn, r, 204, NULL, (void *) "", 0, MHD_RESPMEM_PERSISTENT, NULL);
+}
+
+static enum MHD_Result
+handle_health(struct MHD_Connection *conn, gw_request *r)
+{
+	gw_auth		none = {0};
+	PGresult   *res = NULL;
+	gw_error	err = {0};
+	static const char ok[] = "{\"status\":\"ok\"}";
+	static const char down[] = "{\"status\":\"unavailable\"}";
+
+	if (run(ST_HEALTH, &none, NULL, NULL, NULL, 0, &res, &err) != 0)
+	{
+		gw_error_free(&err);
+		return send_buffer(conn, r, 503, ctype_of(GW_FMT_JSON), (void *) down, sizeof(down) - 1,
+						   MHD_RESPMEM_PERSISTENT, NULL);
+	}
+	PQclear(res);
+	return send_buffer(conn, r, 200, ctype_of(GW_FMT_JSON), (void *) ok, sizeof(ok) - 1,
+					   MHD_RESPMEM_PERSISTENT, NULL);
+}
+
+/* ---- body ---- */
+
+static int
+body_append(gw_request *r, const char *data, size_t size)
+{
+	if (size == 0)
+		return 0;
+	if (r->body_len + size > gw.max_body)
+		return -1;
+	if (r->body_len + size > r->body_cap)
+	{
+		size_t		cap = r->body_cap ? r->body_cap : 65536;
+		uint8_t    *nb;
+
+		while (cap < r->body_len + size)
+			cap *= 2;
+		if (cap > gw.max_body)
+			cap = gw.max_body;
+		nb = realloc(r->body, cap);
+		if (nb == NULL)
+			return -1;
+		r->body = nb;
+		r->body_cap = cap;
+	}
+	memcpy(r->body + r->body_len, data, size);
+	r->body_len += size;
+	return 0;
+}
+
+/* Keep the first part with a filename, or else the only part. */
+static enum MHD_Result
+multipart_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+			   const char *content_type, const char *transfer_encoding,
+			   const char *data, uint64_t off, size_t size)
+{
+	gw_request *r = cls;
+
+	(void) kind;
+	(void) transfer_encoding;
+	if (key == NULL)
+		key = "";
+	if (off == 0 && (r->part_key == NULL || strcmp(r->part_key, key) != 0 ||
+					 r->part_state == 0))
+	{
+		/* a new part begins */
+		r->parts++;
+		if (r->part_state == 2)
+			return MHD_YES;		/* already have the file part: skip the rest */
+		if (filename != NULL || r->part_state == 0)
+		{
+			free(r->part_key);
+			free(r->part_type);
+			r->part_key = strdup(key);
+			r->part_type = NULL;
+			r->body_len = 0;
+			r->part_state = filename ? 2 : 1;
+			if (content_type)
+			{
+				const char *declared;
+
+				if (gw_body_kind_of(content_type, &declared) == GW_BODY_RAW && declared)
+					r->part_type = strdup(declared);
+			}
+		}
+		else
+			return MHD_YES;
+	}
+	else if (r->part_key == NULL || strcmp(r->part_key, key) != 0)
+		return MHD_YES;
+	if (body_append(r, data, size) != 0)
+		return MHD_NO;
+	return MHD_YES;
+}
+
+/* ---- the access handler ---- */
+
+static enum MHD_Result
+first_call(struct MHD_Connection *conn, gw_request *r, const char *url)
+{
+	const char *cl;
+	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+
+	gw_parse_route(r->method, url, &r->route);
+	r->fmt = gw_negotiate(accept);
+
+	if (atomic_load(&gw_open_connections) > gw.max_connections)
+		return fail(conn, r, 503, "PGRST503", "too many connections", NULL, NULL);
+	if (r->route.resource == GW_RES_NONE)
+		return fail(conn, r, 404, "PGRST125", "no such route", NULL, NULL);
+	if (!r->route.method_allowed)
+		return fail(conn, r, 405, "PGRST117", "method not allowed", NULL, r->route.allow);
+	if (r->route.bad_id)
+		return fail(conn, r, 400, "22P02", "productId must be a 32-bit integer", NULL, NULL);
+	/* image bytes need no negotiation; everything else answers JSON or XML */
+	if (r->fmt == GW_FMT_NONE &&
+		!(r->route.resource == GW_RES_IMAGE && (r->method == GW_GET || r->method == GW_HEAD ||
+												r->method == GW_DELETE)) &&
+		r->route.resource != GW_RES_HEALTH)
+	{
+		r->fmt = GW_FMT_JSON;
+		return fail(conn, r, 406, "PGRST107", "none of the Accept media types can be produced",
+					"Available: application/json, text/json, application/xml, text/xml.", NULL);
+	}
+	if (r->fmt == GW_FMT_NONE)
+		r->fmt = GW_FMT_JSON;
+
+	if (r->method == GW_PUT || r->method == GW_POST)
+	{
+		const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+													 MHD_HTTP_HEADER_CONTENT_TYPE);
+
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > gw.max_body)
+		{
+			char		msg[96];
+
+			snprintf(msg, sizeof(msg), "the body is larger than %zu bytes", gw.max_body);
+			return fail(conn, r, 413, "54000", msg, NULL, NULL);
+		}
+		r->body_kind = gw_body_kind_of(ct, &r->declared);
+		if (r->route.resource == GW_RES_IMAGE_INFO)
+		{
+			if (r->body_kind != GW_BODY_JSON)
+				return fail(conn, r, 415, "PGRST103", "ImageInfo must be application/json or text/json",
+							NULL, NULL);
+		}
+		else if (r->body_kind == GW_BODY_JSON || r->body_kind == GW_BODY_UNSUPPORTED)
+			return fail(conn, r, 415, "0A000", "unsupported Content-Type for an image",
+						"Send the image as image/png, image/jpeg, image/gif, image/tiff, "
+						"application/octet-stream or multipart/form-data.", NULL);
+		else if (r->body_kind == GW_BODY_MULTIPART)
+		{
+			r->pp = MHD_create_post_processor(conn, 65536, multipart_part, r);
+			if (r->pp == NULL)
+				return fail(conn, r, 400, "PGRST102", "malformed multipart Content-Type",
+							"The boundary parameter is missing or invalid.", NULL);
+		}
+	}
+	return MHD_YES;
+}
+
+enum MHD_Result
+gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_size,
+				  void **con_cls)
+{
+	gw_request *r = *con_cls;
+	gw_auth		auth;
+	gw_error	err = {0};
+	enum MHD_Result ret;
+
+	(void) cls;
+	(void) version;
+	if (r == NULL)
+	{
+		r = calloc(1, sizeof(*r));
+		if (r == NULL)
+			return MHD_NO;
+		*con_cls = r;
+		atomic_fetch_add(&gw_active_requests, 1);
+		clock_gettime(CLOCK_MONOTONIC, &r->start);
+		r->method = gw_parse_method(method);
+		r->method_name = strdup(method);
+		r->path = strdup(url);
+		return first_call(conn, r, url);
+	}
+	if (r->responded)
+	{
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_size > 0)
+	{
+		size_t		n = *upload_size;
+
+		r->bytes_in += n;
+		*upload_size = 0;
+		if (r->bytes_in > gw.max_body)
+		{
+			char		msg[96];
+
+			snprintf(msg, sizeof(msg), "the body is larger than %zu bytes", gw.max_body);
+			if (fail(conn, r, 413, "54000", msg, NULL, NULL) != MHD_YES)
+				return MHD_NO;	/* cannot answer mid-body: close the connection */
+			return MHD_YES;
+		}
+		if (r->pp)
+		{
+			if (!r->multipart_bad && MHD_post_process(r->pp, upload_data, n) != MHD_YES)
+				r->multipart_bad = 1;
+		}
+		else if (body_append(r, upload_data, n) != 0)
+			return MHD_NO;
+		return MHD_YES;
+	}
+
+	/* the whole request is here */
+	if (r->pp && r->parts > 1 && r->part_state != 2)
+		r->body_len = 0;		/* several parts, none a file */
+	if (r->route.resource == GW_RES_HEALTH)
+		return handle_health(conn, r);
+	if (gw_authenticate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+													MHD_HTTP_HEADER_AUTHORIZATION), &auth, &err) != 0)
+		return send_error(conn, r, &err, NULL);
+	if (r->route.resource == GW_RES_IMAGE_INFO)
+		ret = handle_info(conn, r, &auth);
+	else if (r->method == GW_PUT || r->method == GW_POST)
+		ret = handle_save(conn, r, &auth);
+	else if (r->method == GW_DELETE)
+		ret = handle_delete(conn, r, &auth);
+	else
+		ret = handle_get_image(conn, r, &auth);
+	gw_auth_free(&auth);
+	return ret;
+}
+
+void
+gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+					 enum MHD_RequestTerminationCode toe)
+{
+	gw_request *r = *con_cls;
+	struct timespec end;
+	double		ms;
+	(void) cls;
+	(void) conn;
+	if (r == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	ms = (double) (end.tv_sec - r->start.tv_sec) * 1000.0 +
+		(double) (end.tv_nsec - r->start.tv_nsec) / 1e6;
+	fprintf(stderr, "%s %s %d %zu %zu %.1fms%s\n", r->method_name ? r->method_name : "-",
+			r->path ? r->path : "-",
+			r->status, r->bytes_in, r->bytes_out, ms,
+			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	if (r->pp)
+		MHD_destroy_post_processor(r->pp);
+	free(r->body);
+	free(r->path);
+	free(r->method_name);
+	free(r->part_key);
+	free(r->part_type);
+	free(r);
+	*con_cls = NULL;
+	atomic_fetch_sub(&gw_active_requests, 1);
+}
+
+void
+gw_connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+					 enum MHD_ConnectionNotificationCode toe)
+{
+	(void) cls;
+	(void) conn;
+	(void) socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&gw_open_connections, 1);
+	else
+		atomic_fetch_sub(&gw_open_connections, 1);
+}

@@ -1,0 +1,189 @@
+/*
+ * respond.c
+ *		SQLSTATE to HTTP status, and the bodies we send: PostgREST's error
+ *		shape in JSON or XML, and ASP.NET's DataContract form for an int.
+ */
+#include "gateway.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The contract's mapping; anything unlisted is a 500. */
+int
+gw_status_for_sqlstate(const char *s, int had_credentials)
+{
+	if (s == NULL)
+		return 500;
+	if (strcmp(s, "22004") == 0 || strcmp(s, "22P03") == 0)
+		return 400;
+	if (strcmp(s, "0A000") == 0)
+		return 415;
+	if (strcmp(s, "54000") == 0)
+		return 413;
+	if (strcmp(s, "P0002") == 0)
+		return 404;
+	if (strcmp(s, "42501") == 0)
+		return had_credentials ? 403 : 401;
+	if (strcmp(s, "28P01") == 0 || strcmp(s, "28000") == 0)
+		return 401;
+	if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
+		return 503;
+	if (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0 || strcmp(s, "53300") == 0)
+		return 503;
+	/* other data exceptions come from what the client sent (bad JSON, ...) */
+	if (strncmp(s, "22", 2) == 0)
+		return 400;
+	return 500;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+void
+gw_error_set(gw_error *err, int status, const char *code, const char *message,
+			 const char *details, const char *hint)
+{
+	gw_error_free(err);
+	err->status = status;
+	snprintf(err->code, sizeof(err->code), "%s", code ? code : "");
+	err->message = dup_or_null(message);
+	err->details = dup_or_null(details);
+	err->hint = dup_or_null(hint);
+}
+
+void
+gw_error_free(gw_error *err)
+{
+	free(err->message);
+	free(err->details);
+	free(err->hint);
+	err->message = err->details = err->hint = NULL;
+}
+
+/* A JSON string literal (with quotes), or "null". */
+char *
+gw_json_escape(const char *s)
+{
+	size_t		n = 2;
+	char	   *out,
+			   *o;
+
+	if (s == NULL)
+		return strdup("null");
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+		n += (*p < 0x20 || *p == '"' || *p == '\\') ? 6 : 1;
+	out = malloc(n + 1);
+	if (out == NULL)
+		return NULL;
+	o = out;
+	*o++ = '"';
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	{
+		if (*p == '"' || *p == '\\')
+		{
+			*o++ = '\\';
+			*o++ = (char) *p;
+		}
+		else if (*p < 0x20)
+			o += sprintf(o, "\\u%04x", *p);
+		else
+			*o++ = (char) *p;
+	}
+	*o++ = '"';
+	*o = '\0';
+	return out;
+}
+
+/* Text escaped for XML element content. */
+char *
+gw_xml_escape(const char *s)
+{
+	size_t		n = 0;
+	char	   *out,
+			   *o;
+
+	if (s == NULL)
+		s = "";
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+		n += (*p == '<' || *p == '>') ? 4 : (*p == '&') ? 5 : 1;
+	out = malloc(n + 1);
+	if (out == NULL)
+		return NULL;
+	o = out;
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	{
+		if (*p == '<')
+			o += sprintf(o, "&lt;");
+		else if (*p == '>')
+			o += sprintf(o, "&gt;");
+		else if (*p == '&')
+			o += sprintf(o, "&amp;");
+		else if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			*o++ = ' ';			/* not allowed in XML 1.0 */
+		else
+			*o++ = (char) *p;
+	}
+	*o = '\0';
+	return out;
+}
+
+char *
+gw_error_body(const gw_error *err, gw_format fmt, size_t *len)
+{
+	char	   *body = NULL;
+	int			n;
+
+	if (fmt == GW_FMT_XML)
+	{
+		char	   *c = gw_xml_escape(err->code),
+				   *m = gw_xml_escape(err->message),
+				   *d = gw_xml_escape(err->details),
+				   *h = gw_xml_escape(err->hint);
+
+		n = asprintf(&body, "<Error><code>%s</code><message>%s</message>"
+					 "<details>%s</details><hint>%s</hint></Error>",
+					 c ? c : "", m ? m : "", d ? d : "", h ? h : "");
+		free(c);
+		free(m);
+		free(d);
+		free(h);
+	}
+	else
+	{
+		char	   *c = gw_json_escape(err->code),
+				   *m = gw_json_escape(err->message),
+				   *d = gw_json_escape(err->details),
+				   *h = gw_json_escape(err->hint);
+
+		n = asprintf(&body, "{\"code\":%s,\"message\":%s,\"details\":%s,\"hint\":%s}",
+					 c ? c : "null", m ? m : "null", d ? d : "null", h ? h : "null");
+		free(c);
+		free(m);
+		free(d);
+		free(h);
+	}
+	if (n < 0)
+		return NULL;
+	*len = (size_t) n;
+	return body;
+}
+
+char *
+gw_int_body(long value, gw_format fmt, size_t *len)
+{
+	char	   *body = NULL;
+	int			n;
+
+	if (fmt == GW_FMT_XML)
+		n = asprintf(&body, "<int xmlns=\"http://schemas.microsoft.com/2003/10/Serialization/\">%ld</int>", value);
+	else
+		n = asprintf(&body, "%ld", value);
+	if (n < 0)
+		return NULL;
+	*len = (size_t) n;
+	return body;
+}

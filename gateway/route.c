@@ -1,0 +1,222 @@
+/*
+ * route.c
+ *		Routes, methods, content negotiation: pure functions of strings, so
+ *		they can be tested and fuzzed without a socket.
+ */
+#include "gateway.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+gw_method
+gw_parse_method(const char *m)
+{
+	if (strcmp(m, "GET") == 0)
+		return GW_GET;
+	if (strcmp(m, "HEAD") == 0)
+		return GW_HEAD;
+	if (strcmp(m, "PUT") == 0)
+		return GW_PUT;
+	if (strcmp(m, "POST") == 0)
+		return GW_POST;
+	if (strcmp(m, "DELETE") == 0)
+		return GW_DELETE;
+	return GW_OTHER;
+}
+
+/* Parse a decimal int32, no sign other than '-', no blanks, no leading '+'. */
+static int
+parse_int32(const char *s, size_t n, int32_t *out)
+{
+	long long	v = 0;
+	size_t		i = 0;
+	int			neg = 0;
+
+	if (n == 0 || n > 11)
+		return -1;
+	if (s[0] == '-')
+	{
+		neg = 1;
+		i = 1;
+		if (n == 1)
+			return -1;
+	}
+	for (; i < n; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (neg)
+		v = -v;
+	if (v < INT32_MIN || v > INT32_MAX)
+		return -1;
+	*out = (int32_t) v;
+	return 0;
+}
+
+void
+gw_parse_route(gw_method method, const char *path, gw_route *r)
+{
+	static const char prefix[] = "/api/v1/Product/";
+	const char *id,
+			   *slash,
+			   *rest;
+
+	memset(r, 0, sizeof(*r));
+	if (strcmp(path, "/health") == 0)
+	{
+		r->resource = GW_RES_HEALTH;
+		r->allow = "GET, HEAD";
+		r->method_allowed = (method == GW_GET || method == GW_HEAD);
+		return;
+	}
+	/* SuperOffice's routes are case-insensitive (ASP.NET); so are ours */
+	if (strncasecmp(path, prefix, sizeof(prefix) - 1) != 0)
+		return;
+	id = path + sizeof(prefix) - 1;
+	slash = strchr(id, '/');
+	if (slash == NULL)
+		return;
+	rest = slash + 1;
+	if (strcasecmp(rest, "Image") == 0)
+	{
+		r->resource = GW_RES_IMAGE;
+		r->allow = "GET, HEAD, PUT, POST, DELETE";
+		r->method_allowed = method != GW_OTHER;
+	}
+	else if (strcasecmp(rest, "ImageInfo") == 0)
+	{
+		r->resource = GW_RES_IMAGE_INFO;
+		r->allow = "GET, HEAD, PUT";
+		r->method_allowed = (method == GW_GET || method == GW_HEAD || method == GW_PUT);
+	}
+	else
+		return;
+	if (parse_int32(id, (size_t) (slash - id), &r->product_id) != 0)
+		r->bad_id = 1;
+}
+
+/* Does a media range (lowercase, no params) select this format? */
+static gw_format
+format_of_range(const char *range, size_t n)
+{
+	static const char *const json[] = {"application/json", "text/json",
+		"application/json-patch+json", "application/merge-patch+json", "*/*",
+	"application/*", NULL};
+	static const char *const xml[] = {"application/xml", "text/xml", NULL};
+
+	for (int i = 0; json[i]; i++)
+		if (strlen(json[i]) == n && strncasecmp(range, json[i], n) == 0)
+			return GW_FMT_JSON;
+	for (int i = 0; xml[i]; i++)
+		if (strlen(xml[i]) == n && strncasecmp(range, xml[i], n) == 0)
+			return GW_FMT_XML;
+	if (n == 6 && strncasecmp(range, "text/*", 6) == 0)
+		return GW_FMT_JSON;
+	return GW_FMT_NONE;
+}
+
+/*
+ * Pick JSON or XML from an Accept header by quality (RFC 9110); ties go to
+ * the first listed.  No header, or an empty one: JSON.
+ */
+gw_format
+gw_negotiate(const char *accept)
+{
+	gw_format	best = GW_FMT_NONE;
+	double		best_q = 0.0;
+	const char *p = accept;
+
+	if (accept == NULL)
+		return GW_FMT_JSON;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return GW_FMT_JSON;
+
+	while (*p)
+	{
+		const char *start,
+				   *end;
+		double		q = 1.0;
+		gw_format	f;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		start = p;
+		while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+			p++;
+		end = p;
+		/* parameters: only q matters */
+		while (*p && *p != ',')
+		{
+			if (*p == ';')
+			{
+				p++;
+				while (*p == ' ' || *p == '\t')
+					p++;
+				if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=')
+				{
+					char	   *qend;
+
+					errno = 0;
+					q = strtod(p + 2, &qend);
+					if (errno != 0 || qend == p + 2 || q < 0.0 || q > 1.0)
+						q = 0.0;
+					p = qend;
+					continue;
+				}
+			}
+			if (*p && *p != ',')
+				p++;
+		}
+		f = format_of_range(start, (size_t) (end - start));
+		if (f != GW_FMT_NONE && q > 0.0 && q > best_q)
+		{
+			best = f;
+			best_q = q;
+		}
+	}
+	return best;
+}
+
+gw_body_kind
+gw_body_kind_of(const char *ct, const char **declared)
+{
+	static const char *const images[] = {"image/png", "image/jpeg", "image/gif", "image/tiff", NULL};
+	size_t		n;
+
+	*declared = NULL;
+	if (ct == NULL)
+		return GW_BODY_RAW;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	n = strcspn(ct, "; \t");
+	if (n == 0)
+		return GW_BODY_RAW;
+	for (int i = 0; images[i]; i++)
+		if (strlen(images[i]) == n && strncasecmp(ct, images[i], n) == 0)
+		{
+			*declared = images[i];
+			return GW_BODY_RAW;
+		}
+	if (n == 9 && strncasecmp(ct, "image/jpg", 9) == 0)
+	{
+		*declared = "image/jpeg";
+		return GW_BODY_RAW;
+	}
+	if (n == 24 && strncasecmp(ct, "application/octet-stream", 24) == 0)
+		return GW_BODY_RAW;
+	if (n == 19 && strncasecmp(ct, "multipart/form-data", 19) == 0)
+		return GW_BODY_MULTIPART;
+	if ((n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+		(n == 9 && strncasecmp(ct, "text/json", 9) == 0))
+		return GW_BODY_JSON;
+	return GW_BODY_UNSUPPORTED;
+}

@@ -1,0 +1,287 @@
+#!/bin/bash
+# The HTTP contract through real HTTP: every route, status code, negotiation
+# and auth case, multipart, limits, malformed requests, 200 concurrent PUTs,
+# database loss and SIGTERM.  Needs the private cluster (scripts/cluster env)
+# and an installed extension; starts its own gateways on loopback ports.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+GW=$ROOT/gateway/product-image-gateway
+FX=$ROOT/test/fixtures
+DB=pi_http
+PORT_ANON=${PI_HTTP_PORT:-18181}
+PORT_AUTH=$((PORT_ANON + 1))
+PORT_SMALL=$((PORT_ANON + 2))
+SECRET=0123456789abcdef0123456789abcdef-test
+PASS=0
+FAILED=0
+TMP=$(mktemp -d)
+PIDS=""
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    [ -n "${PI_KEEP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() { PASS=$((PASS + 1)); }
+bad() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
+
+# expect NAME STATUS [BODY_SUBSTRING] -- curl args...
+expect() {
+    local name=$1 want=$2 sub=$3
+    shift 4
+    local got
+    got=$(curl -s -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' "$@")
+    if [ "$got" != "$want" ]; then
+        bad "$name: status $got, want $want; body: $(head -c 300 "$TMP/body")"
+    elif [ -n "$sub" ] && ! grep -qF -- "$sub" "$TMP/body"; then
+        bad "$name: body lacks '$sub': $(head -c 300 "$TMP/body")"
+    else
+        ok
+    fi
+}
+header_has() {
+    if grep -qi -- "$2" "$TMP/headers"; then ok; else bad "$1: no header '$2' in $(tr '\r\n' '  ' < "$TMP/headers")"; fi
+}
+url() { echo "http://127.0.0.1:$1/api/v1/Product/$2/$3"; }
+
+start_gateway() {  # PORT LOG ARGS...
+    local port=$1 log=$2
+    shift 2
+    "$GW" --listen "127.0.0.1:$port" --db-uri "host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator password=auth-secret" "$@" 2>>"$log" &
+    PIDS="$PIDS $!"
+    for _ in $(seq 50); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/health" && return 0
+        sleep 0.1
+    done
+    echo "gateway on $port did not start:"; cat "$log"; exit 1
+}
+
+# ---- database: extension, products, roles as in the README ----
+psql -X -q -v ON_ERROR_STOP=1 <<SQL >/dev/null
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS $DB;
+CREATE DATABASE $DB;
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_authenticator') THEN
+    CREATE ROLE pi_authenticator LOGIN NOINHERIT PASSWORD 'auth-secret';
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_writer') THEN CREATE ROLE pi_writer NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_reader') THEN CREATE ROLE pi_reader NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_basic_user') THEN
+    CREATE ROLE pi_basic_user LOGIN PASSWORD 'basic-pass';
+  END IF;
+END \$\$;
+GRANT pi_writer, pi_reader TO pi_authenticator;
+GRANT pi_writer TO pi_basic_user;
+\c $DB
+CREATE EXTENSION product_image;
+CREATE TABLE product (id int PRIMARY KEY, name text);
+INSERT INTO product SELECT g, 'p' || g FROM generate_series(1, 100) g;
+SELECT product_image.attach('product');
+GRANT USAGE ON SCHEMA product_image TO pi_writer, pi_reader;
+GRANT SELECT ON product_image.blob, product_image.config TO pi_reader;
+GRANT SELECT, INSERT, UPDATE, DELETE ON product_image.blob TO pi_writer;
+GRANT SELECT ON product_image.config TO pi_writer;
+GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
+                          product_image.product_put_image_info(integer, jsonb),
+                          product_image.product_delete_image(integer) TO pi_writer;
+GRANT SELECT, UPDATE (id) ON product TO pi_writer;
+SQL
+
+start_gateway $PORT_ANON "$TMP/anon.log" --anon-role pi_writer --jwt-secret "$SECRET"
+start_gateway $PORT_AUTH "$TMP/auth.log" --jwt-secret "$SECRET" --anon-role ""
+start_gateway $PORT_SMALL "$TMP/small.log" --anon-role pi_writer --max-body 100000 --timeout 3 --max-connections 50
+A=$PORT_ANON
+OCT=(-H 'Content-Type: application/octet-stream')
+
+# ---- save ----
+expect put_png 200 "" -- -X PUT --data-binary @"$FX/rgb.png" -H 'Content-Type: image/png' "$(url $A 1 Image)"
+first=$(cat "$TMP/body")
+[[ "$first" =~ ^[0-9]+$ ]] && ok || bad "put_png: body '$first' is not a blob id"
+header_has put_png_type 'Content-Type: application/json; charset=utf-8'
+expect resave_same_id 200 "$first" -- -X PUT --data-binary @"$FX/rgb.jpg" -H 'Content-Type: image/jpeg' "$(url $A 1 Image)"
+expect post_raw 200 "" -- -X POST --data-binary @"$FX/anim3.gif" "${OCT[@]}" "$(url $A 2 Image)"
+expect put_no_content_type 200 "" -- -X PUT --data-binary @"$FX/pages3.tif" -H 'Content-Type:' "$(url $A 3 Image)"
+expect put_tiff_typed 200 "" -- -X PUT --data-binary @"$FX/gray.btf" -H 'Content-Type: image/tiff' "$(url $A 4 Image)"
+expect put_xml 200 '<int xmlns="http://schemas.microsoft.com/2003/10/Serialization/">' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" -H 'Accept: application/xml' "$(url $A 5 Image)"
+header_has put_xml_type 'Content-Type: application/xml'
+expect put_text_xml 200 '</int>' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" -H 'Accept: text/xml' "$(url $A 5 Image)"
+for acc in 'application/json' 'text/json' 'application/json-patch+json' 'application/merge-patch+json' '*/*'; do
+    expect "accept_$acc" 200 "" -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" -H "Accept: $acc" "$(url $A 5 Image)"
+    header_has "accept_${acc}_type" 'Content-Type: application/json'
+done
+expect accept_q_prefers_xml 200 '<int' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" -H 'Accept: application/json;q=0.5, application/xml' "$(url $A 5 Image)"
+expect accept_406 406 '"code":"PGRST107"' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" -H 'Accept: text/html' "$(url $A 5 Image)"
+
+# ---- save errors ----
+expect empty_body 400 '"message":"Image bitmap is missing from body."' -- -X PUT "${OCT[@]}" --data-binary '' "$(url $A 6 Image)"
+expect bmp_415 415 '"code":"0A000"' -- -X PUT --data-binary @"$FX/not_image.bmp" "${OCT[@]}" "$(url $A 6 Image)"
+expect html_415 415 'HTML' -- -X PUT --data-binary @"$FX/not_image.html" "${OCT[@]}" "$(url $A 6 Image)"
+head -c 40 "$FX/rgb.png" > "$TMP/trunc.png"
+expect corrupt_400 400 '"code":"22P03"' -- -X PUT --data-binary @"$TMP/trunc.png" "${OCT[@]}" "$(url $A 6 Image)"
+expect bomb_413 413 '"code":"54000"' -- -X PUT --data-binary @"$FX/bomb.png" "${OCT[@]}" "$(url $A 6 Image)"
+expect missing_product 404 '"code":"P0002"' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $A 4242 Image)"
+expect type_mismatch 415 'Content-Type is image/gif but the image is image/png' -- -X PUT --data-binary @"$FX/rgb.png" -H 'Content-Type: image/gif' "$(url $A 6 Image)"
+expect wrong_content_type 415 '"code":"0A000"' -- -X PUT --data-binary @"$FX/rgb.png" -H 'Content-Type: text/plain' "$(url $A 6 Image)"
+expect xml_error 415 '<code>0A000</code>' -- -X PUT --data-binary @"$FX/not_image.bmp" "${OCT[@]}" -H 'Accept: application/xml' "$(url $A 6 Image)"
+expect nothing_stored_for_6 404 '' -- "$(url $A 6 Image)"
+
+# ---- multipart ----
+expect multipart_file 200 "" -- -F "name=front" -F "file=@$FX/rgb.png;type=image/png" "$(url $A 7 Image)"
+expect multipart_put 200 "" -- -X PUT -F "file=@$FX/rgb.jpg" "$(url $A 8 Image)"
+curl -s "$(url $A 8 Image)" -o "$TMP/got8"
+cmp -s "$TMP/got8" "$FX/rgb.jpg" && ok || bad "multipart_put: stored bytes differ"
+expect multipart_only_part 200 "" -- -X PUT -F "image=<$FX/rgb.png" "$(url $A 9 Image)"
+expect multipart_no_file 400 'Image bitmap is missing from body.' -- -X PUT -F "a=1" -F "b=2" "$(url $A 10 Image)"
+expect multipart_no_boundary 400 '' -- -X PUT -H 'Content-Type: multipart/form-data' --data-binary 'x' "$(url $A 10 Image)"
+expect multipart_mismatch 415 'image/gif' -- -X PUT -F "file=@$FX/rgb.png;type=image/gif" "$(url $A 10 Image)"
+
+# ---- get ----
+expect get_image 200 "" -- "$(url $A 1 Image)"
+cmp -s "$TMP/body" "$FX/rgb.jpg" && ok || bad "get_image: bytes differ from the saved JPEG"
+header_has get_type 'Content-Type: image/jpeg'
+header_has get_etag 'ETag: "'
+header_has get_last_modified 'Last-Modified: '
+etag=$(grep -i '^ETag:' "$TMP/headers" | cut -d' ' -f2 | tr -d '\r')
+expect get_304 304 "" -- -H "If-None-Match: $etag" "$(url $A 1 Image)"
+expect get_304_weak 304 "" -- -H "If-None-Match: \"x\", W/$etag" "$(url $A 1 Image)"
+expect get_other_etag 200 "" -- -H 'If-None-Match: "abc"' "$(url $A 1 Image)"
+expect get_none 404 '"code":"P0002"' -- "$(url $A 50 Image)"
+expect head_image 200 "" -- -I "$(url $A 1 Image)"
+
+# ---- ImageInfo ----
+expect info_json 200 '"BlobId": '"$first" -- "$(url $A 1 ImageInfo)"
+header_has info_json_type 'Content-Type: application/json; charset=utf-8'
+expect info_xml 200 '<BlobId>'"$first"'</BlobId>' -- -H 'Accept: application/xml' "$(url $A 1 ImageInfo)"
+expect info_none 404 '"code":"P0002"' -- "$(url $A 50 ImageInfo)"
+expect info_put 200 '"Description": "front & <back>"' -- -X PUT -H 'Content-Type: application/json' -d '{"Description":"front & <back>","BlobSize":1}' "$(url $A 1 ImageInfo)"
+expect info_put_text_json 200 '"ExtraInfo": "x"' -- -X PUT -H 'Content-Type: text/json' -d '{"ExtraInfo":"x"}' "$(url $A 1 ImageInfo)"
+expect info_put_xml_escaped 200 '<Description>front &amp; &lt;back&gt;</Description>' -- -X PUT -H 'Content-Type: application/json' -H 'Accept: text/xml' -d '{}' "$(url $A 1 ImageInfo)"
+expect info_put_bad_json 400 '"code":"22P02"' -- -X PUT -H 'Content-Type: application/json' -d '{nope' "$(url $A 1 ImageInfo)"
+expect info_put_array 400 '"code":"22023"' -- -X PUT -H 'Content-Type: application/json' -d '[1]' "$(url $A 1 ImageInfo)"
+expect info_put_wrong_type 415 '' -- -X PUT -H 'Content-Type: text/plain' -d '{}' "$(url $A 1 ImageInfo)"
+expect info_put_no_image 404 '"code":"P0002"' -- -X PUT -H 'Content-Type: application/json' -d '{}' "$(url $A 50 ImageInfo)"
+expect info_put_empty 400 '' -- -X PUT -H 'Content-Type: application/json' --data-binary '' "$(url $A 1 ImageInfo)"
+
+# ---- delete ----
+expect delete_204 204 "" -- -X DELETE "$(url $A 2 Image)"
+expect deleted_gone 404 "" -- "$(url $A 2 Image)"
+expect delete_again_204 204 "" -- -X DELETE "$(url $A 2 Image)"
+
+# ---- routes ----
+expect unknown_route 404 '' -- "http://127.0.0.1:$A/api/v1/Contact/1/Image"
+expect unknown_sub 404 '' -- "$(url $A 1 Thumbnail)"
+expect wrong_method 405 '' -- -X PATCH "$(url $A 1 Image)"
+header_has allow_header 'Allow: GET, HEAD, PUT, POST, DELETE'
+expect wrong_method_info 405 '' -- -X DELETE "$(url $A 1 ImageInfo)"
+header_has allow_info 'Allow: GET, HEAD, PUT'
+expect id_text 400 '' -- "$(url $A abc Image)"
+expect id_overflow 400 '' -- "$(url $A 2147483648 Image)"
+expect id_empty 400 '' -- "http://127.0.0.1:$A/api/v1/Product//Image"
+expect id_negative_missing 404 '"code":"P0002"' -- "$(url $A -5 Image)"
+expect case_insensitive 200 '' -- "http://127.0.0.1:$A/API/V1/product/1/image"
+expect health 200 '"ok"' -- "http://127.0.0.1:$A/health"
+
+# ---- authentication ----
+U=$PORT_AUTH
+tok() { python3 "$ROOT/test/jwt.py" "$SECRET" "$1" "${2:-HS256}"; }
+now=$(date +%s)
+expect no_credentials_401 401 '' -- "$(url $U 1 Image)"
+header_has www_authenticate 'WWW-Authenticate: Bearer'
+expect bearer_writer 200 '' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" -H "Authorization: Bearer $(tok '{"role":"pi_writer"}')" "$(url $U 11 Image)"
+expect bearer_exp_ok 200 '' -- -H "Authorization: Bearer $(tok "{\"role\":\"pi_writer\",\"exp\":$((now + 600))}")" "$(url $U 11 Image)"
+expect bearer_expired 401 'expired' -- -H "Authorization: Bearer $(tok "{\"role\":\"pi_writer\",\"exp\":$((now - 10))}")" "$(url $U 11 Image)"
+expect bearer_nbf_future 401 '' -- -H "Authorization: Bearer $(tok "{\"role\":\"pi_writer\",\"nbf\":$((now + 600))}")" "$(url $U 11 Image)"
+expect bearer_bad_signature 401 '' -- -H "Authorization: Bearer $(python3 "$ROOT/test/jwt.py" wrong-secret-wrong-secret-wrong-secret '{"role":"pi_writer"}')" "$(url $U 11 Image)"
+expect bearer_alg_none 401 '' -- -H "Authorization: Bearer $(tok '{"role":"pi_writer"}' none)" "$(url $U 11 Image)"
+expect bearer_garbage 401 '' -- -H 'Authorization: Bearer not.a.jwt' "$(url $U 11 Image)"
+expect bearer_no_role 401 '' -- -H "Authorization: Bearer $(tok '{"sub":"x"}')" "$(url $U 11 Image)"
+expect bearer_unknown_role 401 '' -- -H "Authorization: Bearer $(tok '{"role":"no_such_role"}')" "$(url $U 11 Image)"
+expect bearer_reader_put_403 403 '"code":"42501"' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" -H "Authorization: Bearer $(tok '{"role":"pi_reader"}')" "$(url $U 11 Image)"
+expect bearer_reader_get 200 '' -- -H "Authorization: Bearer $(tok '{"role":"pi_reader"}')" "$(url $U 11 ImageInfo)"
+expect basic_ok 200 '' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" -u pi_basic_user:basic-pass "$(url $U 12 Image)"
+expect basic_again_pooled 200 '' -- -u pi_basic_user:basic-pass "$(url $U 12 ImageInfo)"
+expect basic_wrong_password 401 '' -- -u pi_basic_user:nope "$(url $U 12 ImageInfo)"
+expect basic_unknown_user 401 '' -- -u nobody_here:x "$(url $U 12 ImageInfo)"
+expect basic_malformed 401 '' -- -H 'Authorization: Basic !!!' "$(url $U 12 ImageInfo)"
+expect soticket_401 401 '' -- -H 'Authorization: SoTicket 7T:abc' "$(url $U 12 ImageInfo)"
+# anonymous role without the right: 401, not 403 (the request had no credentials)
+start_gateway $((PORT_ANON + 3)) "$TMP/reader.log" --anon-role pi_reader
+expect anon_reader_put_401 401 '"code":"42501"' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $((PORT_ANON + 3)) 13 Image)"
+"$GW" --db-uri x --jwt-secret short >/dev/null 2>&1
+[ $? = 2 ] && ok || bad "short_jwt_secret: the gateway must refuse to start"
+"$GW" --help | grep -q -- '--max-body' && ok || bad "help: does not document --max-body"
+
+# ---- limits and hostile clients ----
+S=$PORT_SMALL
+head -c 200000 /dev/urandom > "$TMP/big.bin"
+expect content_length_413 413 '"code":"54000"' -- -X PUT --data-binary @"$TMP/big.bin" "${OCT[@]}" "$(url $S 14 Image)"
+expect under_limit_ok 200 '' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $S 14 Image)"
+while read -r name status; do
+    case "$name" in
+        garbage|no_version|bad_header_line|bad_content_length|bad_multipart)
+            [ "$status" = 400 ] && ok || bad "raw $name: got $status, want 400" ;;
+        # libmicrohttpd closes the connection on broken chunk framing, without an answer
+        bad_chunk) { [ "$status" = 400 ] || [ "$status" = closed ]; } && ok || bad "raw bad_chunk: got $status" ;;
+        # NUL bytes in the request line: libmicrohttpd waits, then the timeout closes it
+        nul_bytes) { [ "$status" = 400 ] || [ "$status" = closed ]; } && ok || bad "raw nul_bytes: got $status" ;;
+        huge_header) [ "$status" = 431 ] && ok || bad "raw huge_header: got $status, want 431" ;;
+        long_request_line) [ "$status" = 414 ] && ok || bad "raw long_request_line: got $status, want 414" ;;
+        declared_1gb|chunked_over_limit)
+            { [ "$status" = 413 ] || [ "$status" = closed ]; } && ok || bad "raw $name: got $status, want 413" ;;
+        slow_loris) { [ "$status" = 408 ] || [ "$status" = closed ]; } && ok || bad "raw slow_loris: got $status" ;;
+    esac
+done < <(python3 "$ROOT/test/http_raw.py" "$S" "$FX/rgb.png" garbage nul_bytes no_version bad_header_line huge_header \
+    long_request_line bad_content_length declared_1gb chunked_over_limit bad_chunk bad_multipart slow_loris)
+expect alive_after_malformed 200 '' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $S 15 Image)"
+# more idle connections than --max-connections: 503 for the next request, served again after
+python3 - "$S" <<'PY' > "$TMP/idle.txt"
+import socket, sys, time
+port = int(sys.argv[1])
+idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(60)]
+time.sleep(0.3)
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+s.settimeout(3)
+try:
+    data = s.recv(100)
+    print(data.split(b" ")[1].decode() if data else "closed")
+except OSError:
+    print("closed")
+for c in idle:
+    c.close()
+PY
+grep -qE '^(503|closed)$' "$TMP/idle.txt" && ok || bad "connection_limit: got $(cat "$TMP/idle.txt")"
+sleep 0.5
+expect served_after_idle 200 '' -- "http://127.0.0.1:$S/health"
+
+# ---- 200 concurrent PUTs over 20 products ----
+seq 1 200 | xargs -P 20 -I{} sh -c 'p=$(( ({} % 20) + 21 )); curl -s -o /dev/null -w "%{http_code}\n" -X PUT --data-binary @"$1" -H "Content-Type: application/octet-stream" "http://127.0.0.1:$2/api/v1/Product/$p/Image"' _ "$FX/progressive.jpg" "$A" > "$TMP/codes"
+n200=$(grep -c '^200$' "$TMP/codes")
+[ "$n200" = 200 ] && ok || bad "concurrent_puts: $n200 of 200 answered 200: $(sort "$TMP/codes" | uniq -c | tr '\n' ' ')"
+blobs=$(psql -X -At -d $DB -c "SELECT count(*) || '/' || count(DISTINCT product_id) FROM product_image.blob WHERE product_id BETWEEN 21 AND 40")
+[ "$blobs" = "20/20" ] && ok || bad "concurrent_puts: blobs/products = $blobs, want 20/20"
+
+# ---- the database goes away and comes back ----
+"$ROOT/scripts/cluster" stop
+expect health_db_down 503 '' -- "http://127.0.0.1:$A/health"
+expect put_db_down 503 '' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $A 16 Image)"
+"$ROOT/scripts/cluster" start
+expect health_db_back 200 '' -- "http://127.0.0.1:$A/health"
+expect put_db_back 200 '' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $A 16 Image)"
+
+# ---- logging and SIGTERM ----
+grep -qE '^PUT /api/v1/Product/1/Image 200 [0-9]+ [0-9]+ [0-9.]+ms$' "$TMP/anon.log" && ok || bad "log line format: $(head -3 "$TMP/anon.log")"
+"$GW" --listen 127.0.0.1:$((PORT_ANON + 4)) --anon-role pi_writer \
+    --db-uri "host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator password=auth-secret" 2>"$TMP/term.log" &
+tp=$!
+sleep 0.5
+curl -s -o /dev/null -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $((PORT_ANON + 4)) 17 Image)" &
+kill -TERM $tp
+wait $tp
+[ $? = 0 ] && ok || bad "sigterm: exit status not 0: $(cat "$TMP/term.log")"
+
+echo "http: $PASS passed, $FAILED failed"
+psql -X -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
+[ "$FAILED" = 0 ]

@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""Raw-socket HTTP cases curl cannot send: malformed requests, huge headers,
+slow clients, chunked bodies over the limit.  Prints one line per case:
+NAME STATUS (the status code answered, or 'closed' when the server closed
+the connection without an answer).  usage: http_raw.py PORT CASE..."""
+import socket
+import sys
+import time
+
+
+def exchange(port, data, wait=3.0, chunks=None, delay=0.0):
+    s = socket.create_connection(("127.0.0.1", port), timeout=wait)
+    try:
+        if chunks is None:
+            s.sendall(data)
+        else:
+            s.sendall(data)
+            for c in chunks:
+                try:
+                    s.sendall(c)
+                except OSError:
+                    break
+                if delay:
+                    time.sleep(delay)
+        buf = b""
+        while b"\r\n" not in buf:
+            try:
+                got = s.recv(4096)
+            except (socket.timeout, ConnectionResetError):
+                break
+            if not got:
+                break
+            buf += got
+        if not buf.startswith(b"HTTP/1."):
+            return "closed"
+        return buf.split(b" ")[1].decode()
+    finally:
+        s.close()
+
+
+def main():
+    port = int(sys.argv[1])
+    png = open(sys.argv[2], "rb").read() if len(sys.argv) > 2 else b""
+    cases = {
+        "garbage": lambda: exchange(port, b"this is not http at all\r\n\r\n"),
+        "nul_bytes": lambda: exchange(port, b"\x00\x01\x02 nonsense\r\n\r\n", wait=8.0),
+        "no_version": lambda: exchange(port, b"GET /health\r\n\r\n"),
+        "bad_header_line": lambda: exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n"),
+        "huge_header": lambda: exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n"),
+        "long_request_line": lambda: exchange(port, b"GET /" + b"a" * 200000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+        "bad_content_length": lambda: exchange(port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"),
+        "declared_1gb": lambda: exchange(port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 1073741824\r\n\r\n" + png),
+        "chunked_over_limit": lambda: exchange(
+            port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
+            chunks=[b"10000\r\n" + b"\x89" * 0x10000 + b"\r\n"] * 40 + [b"0\r\n\r\n"]),
+        "bad_chunk": lambda: exchange(port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"),
+        "bad_multipart": lambda: exchange(port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: 19\r\n\r\n--XYZ\r\ngarbage!!!\r\n"),
+        "slow_loris": lambda: exchange(port, b"GET /health HTTP/1.1\r\n", chunks=[b"X-A: b\r\n"] * 10, delay=1.0, wait=8.0),
+    }
+    for name in sys.argv[3:]:
+        try:
+            print(name, cases[name]())
+        except OSError as e:
+            print(name, "closed")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
