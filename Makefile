@@ -10,7 +10,7 @@ OBJS = src/product_image.o src/image_check.o src/image_info.o src/image_save.o $
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress: sql/NAME.sql and expected/NAME.out, in this order.
-REGRESS = setup formats errors save attach privileges limits modes
+REGRESS = setup formats errors save attach privileges limits modes postgrest
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 OPTFLAGS ?= -O2

@@ -15,10 +15,10 @@ GRANT SELECT ON fixture TO PUBLIC;
 
 -- Writing functions are not executable by PUBLIC.
 SELECT p.oid::regprocedure AS function, has_function_privilege('regress_pi_nobody', p.oid, 'EXECUTE') AS nobody_can
-  FROM pg_proc p WHERE p.pronamespace = 'product_image'::regnamespace ORDER BY 1::text;
+  FROM pg_proc p WHERE p.pronamespace = 'product_image'::regnamespace ORDER BY p.oid::regprocedure::text;
 -- All of them run with the caller's rights, except the cascade trigger.
 SELECT p.oid::regprocedure AS function FROM pg_proc p
- WHERE p.pronamespace = 'product_image'::regnamespace AND p.prosecdef ORDER BY 1::text;
+ WHERE p.pronamespace = 'product_image'::regnamespace AND p.prosecdef ORDER BY p.oid::regprocedure::text;
 
 SET ROLE regress_pi_writer;
 SELECT product_image.product_save_image(5, fx('rgb.png')) > 0 AS writer_saves;

@@ -239,3 +239,129 @@ REVOKE ALL ON FUNCTION product_image.product_save_image(integer, bytea) FROM PUB
 REVOKE ALL ON FUNCTION product_image.product_put_image_info(integer, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION product_image.product_delete_image(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION product_image.attach(regclass) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- PostgREST recipe (docs/postgrest.md).  PostgREST passes a raw body only to a
+-- function with one unnamed bytea (or json/jsonb) parameter, so these wrappers
+-- read the product id from the X-Product-Id header that the nginx rewrite
+-- sets, and re-raise our SQLSTATEs as PostgREST's PTnnn statuses (PostgREST
+-- would answer 500 for 54000 and P0002 otherwise).
+-- ---------------------------------------------------------------------------
+
+-- The product id from request.headers, as PostgREST sets it.
+CREATE FUNCTION product_image.postgrest_product_id()
+RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    raw text := nullif(current_setting('request.headers', true), '')::json ->> 'x-product-id';
+BEGIN
+    IF raw IS NULL OR raw !~ '^-?[0-9]{1,10}$' OR raw::bigint NOT BETWEEN -2147483648 AND 2147483647 THEN
+        RAISE EXCEPTION 'productId must be a 32-bit integer'
+            USING ERRCODE = 'PT400',
+                  DETAIL = format('X-Product-Id is %s.', coalesce(quote_literal(raw), 'missing'));
+    END IF;
+    RETURN raw::integer;
+END
+$$;
+
+-- Re-raise an error of ours with the PostgREST status PostgREST should answer.
+CREATE FUNCTION product_image.postgrest_reraise(state text, message text, detail text, hint text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+    status text := CASE state
+        WHEN '22004' THEN 'PT400' WHEN '22P03' THEN 'PT400' WHEN '22023' THEN 'PT400'
+        WHEN '22P02' THEN 'PT400' WHEN '0A000' THEN 'PT415' WHEN '54000' THEN 'PT413'
+        WHEN 'P0002' THEN 'PT404' ELSE state END;
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = status, MESSAGE = message,
+        DETAIL = coalesce(detail, ''), HINT = coalesce(hint, '');
+END
+$$;
+
+-- POST /rpc/postgrest_save_image (Content-Type: application/octet-stream)
+CREATE FUNCTION product_image.postgrest_save_image(bytea)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    st text; msg text; det text; hin text;
+BEGIN
+    RETURN product_image.product_save_image(product_image.postgrest_product_id(), $1);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                            det = PG_EXCEPTION_DETAIL, hin = PG_EXCEPTION_HINT;
+    PERFORM product_image.postgrest_reraise(st, msg, det, hin);
+    RETURN NULL;
+END
+$$;
+
+-- GET /rpc/postgrest_get_image (Accept: application/octet-stream)
+CREATE FUNCTION product_image.postgrest_get_image()
+RETURNS bytea
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id integer := product_image.postgrest_product_id();
+    img bytea := product_image.product_get_image(id);
+BEGIN
+    IF img IS NULL THEN
+        RAISE EXCEPTION 'product % has no image', id USING ERRCODE = 'PT404';
+    END IF;
+    PERFORM set_config('response.headers',
+        json_build_array(json_build_object('Content-Type',
+            product_image.product_get_image_info(id) ->> 'MimeType'))::text, true);
+    RETURN img;
+END
+$$;
+
+-- GET /rpc/postgrest_get_image_info
+CREATE FUNCTION product_image.postgrest_get_image_info()
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id integer := product_image.postgrest_product_id();
+    info jsonb := product_image.product_get_image_info(id);
+BEGIN
+    IF info IS NULL THEN
+        RAISE EXCEPTION 'product % has no image', id USING ERRCODE = 'PT404';
+    END IF;
+    RETURN info;
+END
+$$;
+
+-- POST /rpc/postgrest_put_image_info (Content-Type: application/json)
+CREATE FUNCTION product_image.postgrest_put_image_info(jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    st text; msg text; det text; hin text;
+BEGIN
+    RETURN product_image.product_put_image_info(product_image.postgrest_product_id(), $1);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                            det = PG_EXCEPTION_DETAIL, hin = PG_EXCEPTION_HINT;
+    PERFORM product_image.postgrest_reraise(st, msg, det, hin);
+    RETURN NULL;
+END
+$$;
+
+-- POST /rpc/postgrest_delete_image (nginx maps DELETE to it)
+CREATE FUNCTION product_image.postgrest_delete_image()
+RETURNS boolean
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT product_image.product_delete_image(product_image.postgrest_product_id()) $$;
+
+REVOKE ALL ON FUNCTION product_image.postgrest_save_image(bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION product_image.postgrest_put_image_info(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION product_image.postgrest_delete_image() FROM PUBLIC;

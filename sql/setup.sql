@@ -1,10 +1,7 @@
 -- Fixtures, a product table, and a helper that shows SQLSTATE and message.
-\set fixtures `pwd`/test/fixtures
+-- (loaded from the client side, so the server needs no access to this checkout)
 CREATE TABLE fixture (name text PRIMARY KEY, img bytea NOT NULL);
-INSERT INTO fixture
-SELECT f, pg_read_binary_file(:'fixtures' || '/' || f)
-  FROM pg_ls_dir(:'fixtures') AS f
- WHERE f NOT LIKE '%.py';
+\copy fixture FROM PROGRAM 'python3 test/copy_files.py test/fixtures'
 SELECT count(*) AS fixtures FROM fixture;
 
 -- try(sql): 'ok: <result>' or 'SQLSTATE: message (detail)'

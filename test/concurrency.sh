@@ -7,17 +7,18 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DB=pi_concurrency
 psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-psql -X -q -v ON_ERROR_STOP=1 -d $DB -v fixtures="$ROOT/test/fixtures" <<'SQL'
+psql -X -q -v ON_ERROR_STOP=1 -d $DB -v copy="python3 $ROOT/test/copy_files.py $ROOT/test/fixtures rgb.png progressive.jpg anim3.gif pages3.tif" <<'SQL'
 CREATE EXTENSION product_image;
 CREATE TABLE product (id int PRIMARY KEY);
 INSERT INTO product SELECT generate_series(1, 20);
 SELECT product_image.attach('product') \g /dev/null
+CREATE TEMP TABLE files (name text, img bytea);
+\set copycmd '\\copy files FROM PROGRAM ' :'copy'
+:copycmd
 CREATE TABLE pi_conc_image (n int PRIMARY KEY, img bytea);
-INSERT INTO pi_conc_image VALUES
-  (1, pg_read_binary_file(:'fixtures' || '/rgb.png')),
-  (2, pg_read_binary_file(:'fixtures' || '/progressive.jpg')),
-  (3, pg_read_binary_file(:'fixtures' || '/anim3.gif')),
-  (4, pg_read_binary_file(:'fixtures' || '/pages3.tif'));
+INSERT INTO pi_conc_image
+SELECT CASE name WHEN 'rgb.png' THEN 1 WHEN 'progressive.jpg' THEN 2 WHEN 'anim3.gif' THEN 3 ELSE 4 END, img
+  FROM files;
 SQL
 PGBENCH=$(pg_config --bindir)/pgbench
 [ -x "$PGBENCH" ] || PGBENCH=pgbench

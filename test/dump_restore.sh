@@ -7,13 +7,16 @@ BIN=$(pg_config --bindir)
 SRC=pi_dump_src
 DST=pi_dump_dst
 psql -X -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $SRC" -c "DROP DATABASE IF EXISTS $DST" -c "CREATE DATABASE $SRC" -c "CREATE DATABASE $DST"
-psql -X -q -v ON_ERROR_STOP=1 -d $SRC -v fixtures="$ROOT/test/fixtures" <<'SQL'
+psql -X -q -v ON_ERROR_STOP=1 -d $SRC -v copy="python3 $ROOT/test/copy_files.py $ROOT/test/fixtures rgb.png" <<'SQL'
 CREATE EXTENSION product_image;
 CREATE SCHEMA shop;
 CREATE TABLE shop.product (id int PRIMARY KEY, name text);
 INSERT INTO shop.product SELECT g, 'p' || g FROM generate_series(1, 5) g;
 SELECT product_image.attach('shop.product') \g /dev/null
-SELECT product_image.product_save_image(g, pg_read_binary_file(:'fixtures' || '/rgb.png')) FROM generate_series(1, 3) g \g /dev/null
+CREATE TEMP TABLE files (name text, img bytea);
+\set copycmd '\\copy files FROM PROGRAM ' :'copy'
+:copycmd
+SELECT product_image.product_save_image(g, (SELECT img FROM files)) FROM generate_series(1, 3) g \g /dev/null
 SELECT product_image.product_put_image_info(2, '{"Description": "kept"}') \g /dev/null
 SQL
 "$BIN/pg_dump" -Fc -d $SRC -f "${TMPDIR:-/tmp}/pi_dump.custom"

@@ -178,6 +178,8 @@ pi_decode_png(pi_job *job)
 		int			passes = png_set_interlace_handling(png);
 		size_t		rowbytes;
 
+		/* in full mode libpng's "benign" errors (extra data, ...) are errors */
+		png_set_benign_errors(png, 0);
 		png_read_update_info(png, info);
 		rowbytes = png_get_rowbytes(png, info);
 		if (rowbytes == 0)

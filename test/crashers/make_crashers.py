@@ -1,0 +1,61 @@
+#!/usr/bin/python3
+"""Hand-made hostile files: each must be refused (or accepted) cleanly, never crash.
+The fuzzers add their finds here too.  usage: /usr/bin/python3 make_crashers.py"""
+import os
+import struct
+import zlib
+
+OUT = os.path.dirname(os.path.abspath(__file__))
+
+
+def w(name, data):
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(data)
+
+
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+SIG = b"\x89PNG\r\n\x1a\n"
+IHDR = chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 0, 0, 0, 0))
+# a chunk length of 2^31 - 1 in a 60-byte file
+w("png_huge_chunk_length.png", SIG + IHDR + struct.pack(">I", 0x7FFFFFFF) + b"tEXt" + b"x" * 16)
+# zlib bomb: a 4x4 image whose IDAT inflates to megabytes
+w("png_zlib_bomb.png", SIG + IHDR + chunk(b"IDAT", zlib.compress(b"\0" * 4_000_000, 9)) + chunk(b"IEND", b""))
+# acTL claiming 2^31 frames
+w("png_actl_huge.png", SIG + IHDR + chunk(b"acTL", struct.pack(">II", 0x7FFFFFFF, 0)) +
+  chunk(b"IDAT", zlib.compress(b"\0" * 20)) + chunk(b"IEND", b""))
+# width x height fine, but bit depth 16 RGBA with a 2^31-1 width: row size overflow territory
+w("png_wide_row.png", SIG + chunk(b"IHDR", struct.pack(">IIBBBBB", 0x7FFFFFFF, 1, 16, 6, 0, 0, 0)) +
+  chunk(b"IDAT", zlib.compress(b"\0" * 20)) + chunk(b"IEND", b""))
+
+# TIFF whose IFD points to itself (a loop), and one with 65535 entries past the end
+ifd = struct.pack("<H", 1) + struct.pack("<HHII", 256, 4, 1, 1) + struct.pack("<I", 8)
+w("tiff_ifd_loop.tif", b"II*\0" + struct.pack("<I", 8) + ifd)
+w("tiff_ifd_count_huge.tif", b"II*\0" + struct.pack("<I", 8) + struct.pack("<H", 0xFFFF) + b"\0" * 24)
+# strip offsets/counts arrays claiming 2^30 strips
+entries = [(256, 4, 1, 16), (257, 4, 1, 0x40000000), (258, 3, 1, 8), (259, 3, 1, 1),
+           (262, 3, 1, 1), (273, 4, 0x40000000, 200), (277, 3, 1, 1), (278, 4, 1, 1),
+           (279, 4, 0x40000000, 200)]
+body = struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *e) for e in entries) + b"\0\0\0\0"
+w("tiff_many_strips.tif", b"II*\0" + struct.pack("<I", 8) + body)
+
+# GIF: a frame far larger than the screen, data truncated; and 10000 tiny frames
+gif = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0, 0, 0)
+w("gif_huge_frame.gif", gif + b"," + struct.pack("<HHHHB", 0, 0, 0xFFFF, 0xFFFF, 0) + b"\x08\x01\x00")
+frame = b"," + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00"
+w("gif_many_frames.gif", b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\0\0\0\xff\xff\xff" +
+  frame * 10000 + b";")
+# an extension block chain that never ends
+w("gif_endless_extension.gif", gif + b"!\xfe" + b"\xff" + b"A" * 255 + b"\xff" + b"B" * 100)
+
+# JPEG: SOF claiming 65500 x 65500 with three components, then nothing
+sof = b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, 65500, 65500, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+w("jpeg_huge_sof.jpg", b"\xff\xd8" + sof + b"\xff\xd9")
+# a marker length running past the end
+w("jpeg_marker_overrun.jpg", b"\xff\xd8\xff\xe1\xff\xff" + b"Exif\0\0" + b"II*\0")
+# an EXIF block whose IFD offset points far outside it
+exif = b"Exif\0\0" + b"II*\0" + struct.pack("<I", 0xFFFFFF00) + b"\0" * 8
+w("jpeg_exif_bad_offset.jpg", b"\xff\xd8\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif + sof.replace(
+    struct.pack(">HH", 65500, 65500), struct.pack(">HH", 8, 8)) + b"\xff\xd9")

@@ -1,0 +1,45 @@
+#!/bin/sh
+# The decoder on its own, under AddressSanitizer + UndefinedBehaviorSanitizer
+# (LeakSanitizer included): the fixtures must decode to the committed
+# expected output, and every crasher and corpus file must be answered without
+# a sanitizer report, in header and full mode.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CORPUS=${PI_CORPUS:-$ROOT/../shared/corpus}
+make -s -C "$ROOT/src/decode" pi-inspect-asan
+BIN=$ROOT/src/decode/pi-inspect-asan
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+cd "$ROOT/test/fixtures"
+for mode in header full; do
+    flag=""; [ $mode = full ] && flag=--full
+    # shellcheck disable=SC2046
+    "$BIN" $flag $(ls | grep -v '\.py$') > "$TMP/fixtures_$mode.tsv"
+done
+cat "$TMP/fixtures_header.tsv" "$TMP/fixtures_full.tsv" > "$TMP/fixtures.tsv"
+if ! diff -u "$ROOT/test/decoder_fixtures.expected" "$TMP/fixtures.tsv"; then
+    echo "decoder: fixture results differ from test/decoder_fixtures.expected"
+    exit 1
+fi
+n=$(ls | grep -vc '\.py$')
+echo "decoder: $n fixtures x 2 modes match the expected headers and errors (ASan+UBSan+LSan clean)"
+
+cd "$ROOT/test/crashers"
+for flag in "" --full; do
+    # shellcheck disable=SC2046
+    "$BIN" $flag $(ls | grep -v '\.py$') > /dev/null
+done
+echo "decoder: $(ls | grep -vc '\.py$') crashers x 2 modes fail cleanly (ASan+UBSan+LSan clean)"
+
+if [ -f "$CORPUS/manifest.csv" ]; then
+    tail -n +2 "$CORPUS/manifest.csv" | cut -d, -f1 > "$TMP/files"
+    cd "$CORPUS"
+    xargs -a "$TMP/files" "$BIN" > /dev/null
+    xargs -a "$TMP/files" "$BIN" --full > /dev/null
+    echo "decoder: $(wc -l < "$TMP/files") corpus files x 2 modes under ASan+UBSan+LSan: clean"
+else
+    echo "decoder: corpus SKIPPED, none at $CORPUS"
+fi
