@@ -109,6 +109,9 @@ tiff_unmap(thandle_t h, void *base, toff_t size)
 }
 
 /* Record libtiff's first error; returning 1 keeps it from the global handler. */
+static int	tiff_on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
+			__attribute__((format(printf, 4, 0)));
+
 static int
 tiff_on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
 {
