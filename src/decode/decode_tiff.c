@@ -16,6 +16,11 @@
 #include <string.h>
 #include <tiffio.h>
 
+/* libtiff's handler type has no format attribute; gcc would ask for one */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wsuggest-attribute=format"
+#endif
+
 #define PI_TIFF_MAX_ALLOC	((tmsize_t) 256 * 1024 * 1024)
 #define PI_TIFF_MAX_PAGES	10000
 
@@ -109,9 +114,6 @@ tiff_unmap(thandle_t h, void *base, toff_t size)
 }
 
 /* Record libtiff's first error; returning 1 keeps it from the global handler. */
-static int	tiff_on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
-			__attribute__((format(printf, 4, 0)));
-
 static int
 tiff_on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
 {
