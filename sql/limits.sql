@@ -5,7 +5,7 @@ SHOW product_image.max_pixels;
 SELECT name, context, unit FROM pg_settings WHERE name LIKE 'product_image.%' ORDER BY 1;
 
 SET product_image.max_bytes = 100;
-SELECT try($$SELECT product_image.product_save_image(1, fx('rgb.png'))$$) AS under_limit;
+SELECT try($$SELECT (product_image.product_save_image(1, fx('rgb.png')) > 0)::text$$) AS under_limit;
 SELECT try($$SELECT product_image.product_save_image(1, fx('rgb.jpg'))$$) AS over_limit;
 SELECT try($$SELECT product_image.image_info(fx('rgb.jpg'))::text$$) AS info_over_limit;
 RESET product_image.max_bytes;

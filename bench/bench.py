@@ -1,0 +1,277 @@
+#!/usr/bin/python3
+"""product_image benchmarks, side by side in one run; prints Markdown tables.
+
+Run by bench/run, which starts a private cluster and exports PGHOST/PGPORT.
+Sections: save (pgbench, interleaved), decode (standalone vs Pillow, callgrind),
+http (wrk vs direct libpq), scaling (time and backend memory vs size).
+Environment: BENCH_SECONDS (per pgbench/wrk run, default 5), BENCH_ROUNDS
+(default 3), BENCH_SECTIONS (default "save decode http scaling").
+"""
+import io
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+IMG = os.environ.get("BENCH_IMAGES", os.path.join(ROOT, ".run", "bench-images"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SECTIONS = os.environ.get("BENCH_SECTIONS", "save decode http scaling").split()
+DB = "pi_bench"
+PGBIN = subprocess.check_output(["pg_config", "--bindir"], text=True).strip()
+SAVE_IMAGES = ["png_40k.png", "gif_13k.gif", "jpeg_700k.jpg", "tiff_1200k.tif", "jpeg_5m.jpg"]
+SCALE_IMAGES = ["scale_10k.jpg", "scale_100k.jpg", "scale_1m.jpg", "scale_10m.jpg", "scale_30m.jpg"]
+
+
+def psql(sql, db=DB, env=None):
+    return subprocess.run([f"{PGBIN}/psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", db],
+                          input=sql, text=True, capture_output=True, check=True, env=env).stdout
+
+
+def size_label(n):
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} KB"
+
+
+def setup():
+    subprocess.run([f"{PGBIN}/psql", "-X", "-q", "-d", "postgres", "-c", "SET client_min_messages=warning",
+                    "-c", f"DROP DATABASE IF EXISTS {DB}", "-c", f"CREATE DATABASE {DB}"], check=True)
+    files = " ".join(sorted(os.listdir(IMG)))
+    psql(f"""
+CREATE EXTENSION product_image;
+CREATE EXTENSION plpython3u;
+ALTER DATABASE {DB} SET product_image.max_bytes = '64MB';
+CREATE TABLE product (id int PRIMARY KEY);
+INSERT INTO product SELECT generate_series(1, 1000);
+SELECT product_image.attach('product');
+CREATE TABLE bench_image (name text PRIMARY KEY, img bytea);
+\\copy bench_image FROM PROGRAM 'python3 {ROOT}/test/copy_files.py {IMG} {files}'
+
+-- baseline 1: what a user writes by hand, no validation, default storage
+CREATE TABLE naive_image (product_id int PRIMARY KEY, data bytea NOT NULL, size int, updated timestamptz);
+CREATE FUNCTION naive_save(pid int, img bytea) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE naive_image SET data = img, size = octet_length(img), updated = now() WHERE product_id = pid;
+    IF NOT FOUND THEN
+        INSERT INTO naive_image VALUES (pid, img, octet_length(img), now());
+    END IF;
+    RETURN pid;
+END $$;
+
+-- baselines 2 and 3: PL/Python + Pillow, header only or with load()
+CREATE TABLE pil_image (product_id int PRIMARY KEY, data bytea NOT NULL, format text,
+                        width int, height int, mode text, updated timestamptz);
+CREATE FUNCTION pil_save(pid int, img bytea, full_load boolean) RETURNS int LANGUAGE plpython3u AS $$
+import io
+from PIL import Image
+im = Image.open(io.BytesIO(img))
+if full_load:
+    im.load()
+if "upd" not in SD:
+    SD["upd"] = plpy.prepare("UPDATE pil_image SET data = $2, format = $3, width = $4, height = $5, "
+                             "mode = $6, updated = now() WHERE product_id = $1",
+                             ["int", "bytea", "text", "int", "int", "text"])
+    SD["ins"] = plpy.prepare("INSERT INTO pil_image VALUES ($1, $2, $3, $4, $5, $6, now())",
+                             ["int", "bytea", "text", "int", "int", "text"])
+args = [pid, img, im.format, im.size[0], im.size[1], im.mode]
+if plpy.execute(SD["upd"], args).nrows() == 0:
+    plpy.execute(SD["ins"], args)
+return pid
+$$;
+""")
+
+
+def pgbench(sql, clients, seconds, options=""):
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write("\\set pid random(1, 1000)\n" + sql + "\n")
+        script = f.name
+    env = dict(os.environ, PGOPTIONS=options)
+    out = subprocess.run([f"{PGBIN}/pgbench", "-n", "-c", str(clients), "-j", str(clients),
+                          "-T", str(seconds), "-f", script, DB], env=env, text=True,
+                         capture_output=True)
+    os.unlink(script)
+    m = re.search(r"tps = ([0-9.]+) \(without initial", out.stdout)
+    failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
+    if not m or out.returncode != 0 or (failed and failed.group(1) != "0"):
+        sys.exit(f"pgbench failed: {out.stdout[-800:]} {out.stderr[-800:]}")
+    return float(m.group(1))
+
+
+def bench_save():
+    contenders = [
+        ("product_save_image, header", "SELECT product_image.product_save_image(:pid, img) FROM bench_image WHERE name = '{n}';", "-c product_image.validate=header"),
+        ("product_save_image, full", "SELECT product_image.product_save_image(:pid, img) FROM bench_image WHERE name = '{n}';", "-c product_image.validate=full"),
+        ("naive plpgsql INSERT+UPDATE", "SELECT naive_save(:pid, img) FROM bench_image WHERE name = '{n}';", ""),
+        ("PL/Python + Pillow, open", "SELECT pil_save(:pid, img, false) FROM bench_image WHERE name = '{n}';", ""),
+        ("PL/Python + Pillow, load()", "SELECT pil_save(:pid, img, true) FROM bench_image WHERE name = '{n}';", ""),
+    ]
+    sizes = dict(l.split("\t") for l in psql("SELECT name, octet_length(img) FROM bench_image").split("\n") if l)
+    print(f"\n### Save: saves per second (median of {ROUNDS} interleaved runs of {SECONDS:g} s)\n")
+    print("| image | clients | header | full | naive INSERT | Pillow open | Pillow load() | header/naive | header/Pillow open | full/Pillow load() |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name in SAVE_IMAGES:
+        for clients in (1, 2):
+            runs = {c[0]: [] for c in contenders}
+            for _ in range(ROUNDS):
+                for label, sql, opts in contenders:
+                    runs[label].append(pgbench(sql.format(n=name), clients, SECONDS, opts))
+            med = {k: statistics.median(v) for k, v in runs.items()}
+            h, fu, nv, po, pl = (med[c[0]] for c in contenders)
+            print(f"| {name} ({size_label(int(sizes[name]))}) | {clients} | {h:.0f} | {fu:.0f} | {nv:.0f} | {po:.0f} | {pl:.0f} "
+                  f"| {h / nv:.2f}x | {h / po:.2f}x | {fu / pl:.2f}x |", flush=True)
+
+
+def timed(cmd, env=None):
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - t
+
+
+def pillow_rate(paths, full, min_seconds=1.0):
+    from PIL import Image
+    datas = [open(p, "rb").read() for p in paths]
+    n = 0
+    t = time.perf_counter()
+    while True:
+        for d in datas:
+            try:
+                im = Image.open(io.BytesIO(d))
+                im.size
+                if full:
+                    im.load()
+            except Exception:
+                pass
+            n += 1
+        el = time.perf_counter() - t
+        if el >= min_seconds:
+            return n / el
+
+
+def ours_rate(paths, full, min_seconds=1.0):
+    tool = os.path.join(ROOT, "src", "decode", "pi-inspect")
+    flag = ["--full"] if full else []
+    # process start and file reads are measured once and subtracted
+    base = timed([tool] + flag + ["--repeat", "1"] + paths)
+    reps = 2
+    while True:
+        el = timed([tool] + flag + ["--repeat", str(reps)] + paths)
+        if el - base >= min_seconds or reps > 1 << 20:
+            return len(paths) * (reps - 1) / max(el - base, 1e-9)
+        reps *= 4
+
+
+def callgrind_per_header(path):
+    tool = os.path.join(ROOT, "src", "decode", "pi-inspect")
+
+    def ir(reps):
+        out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", tool,
+                              "--repeat", str(reps), path], capture_output=True, text=True)
+        m = re.search(r"Collected : (\d+)", out.stderr)
+        return int(m.group(1))
+    return (ir(21) - ir(1)) / 20
+
+
+def bench_decode():
+    print("\n### Decode: standalone decoder vs Pillow 9.4, images per second (one core)\n")
+    print("| image | ours header | Pillow open | ratio | ours full | Pillow load() | ratio | instructions per header (callgrind) |")
+    print("|---|---|---|---|---|---|---|---|")
+    rows = [(n, [os.path.join(IMG, n)]) for n in SAVE_IMAGES]
+    corpus = os.environ.get("PI_CORPUS", os.path.join(ROOT, "..", "shared", "corpus"))
+    if os.path.exists(os.path.join(corpus, "manifest.csv")):
+        files = [l.split(",")[0] for l in open(os.path.join(corpus, "manifest.csv")).read().splitlines()[1:]]
+        rows.append((f"shared corpus ({len(files)} files)", [os.path.join(corpus, f) for f in files]))
+    for label, paths in rows:
+        oh, ph = ours_rate(paths, False), pillow_rate(paths, False)
+        of, pf = ours_rate(paths, True), pillow_rate(paths, True)
+        ir = f"{callgrind_per_header(paths[0]):,.0f}" if len(paths) == 1 else "-"
+        print(f"| {label} | {oh:,.0f} | {ph:,.0f} | {oh / ph:.1f}x | {of:,.1f} | {pf:,.1f} | {of / pf:.2f}x | {ir} |", flush=True)
+
+
+def bench_http():
+    port = 18480
+    gw = os.path.join(ROOT, "gateway", "product-image-gateway")
+    client = os.path.join(ROOT, "bench", "libpq_put")
+    image = os.path.join(IMG, "png_64k.png")
+    host, pgport = os.environ["PGHOST"], os.environ["PGPORT"]
+    conninfo = f"host={host} port={pgport} dbname={DB} user=postgres"
+    proc = subprocess.Popen([gw, "--listen", f"127.0.0.1:{port}", "--db-uri", conninfo, "--anon-role", "postgres",
+                             "--pool", "32", "--threads", "32"], stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    print(f"\n### HTTP: PUT of a {size_label(os.path.getsize(image))} PNG, requests per second (median of {ROUNDS})\n")
+    print("| connections | gateway (wrk) | p50 ms | p99 ms | direct libpq | p50 ms | p99 ms | gateway/direct |")
+    print("|---|---|---|---|---|---|---|---|")
+    try:
+        for conns in (1, 8, 16, 32):
+            g, d = [], []
+            for _ in range(ROUNDS):
+                out = subprocess.run(["wrk", "-t", str(min(conns, 2)), "-c", str(conns), "-d", f"{SECONDS:g}s", "--latency",
+                                      "-s", os.path.join(ROOT, "bench", "put.lua"), f"http://127.0.0.1:{port}/"],
+                                     env=dict(os.environ, BENCH_IMAGE=image), capture_output=True, text=True, check=True).stdout
+                rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+                if "Non-2xx" in out:
+                    sys.exit("wrk saw non-2xx answers:\n" + out)
+
+                def pct(p):
+                    m = re.search(rf"\s{p}%\s+([0-9.]+)(us|ms|s)", out)
+                    v = float(m.group(1))
+                    return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+                g.append((rps, pct(50), pct(99)))
+                out = subprocess.run([client, conninfo, image, str(conns), f"{SECONDS:g}"], capture_output=True,
+                                     text=True, check=True).stdout.split()
+                d.append((float(out[0]), float(out[1]), float(out[2])))
+            gm = sorted(g)[len(g) // 2]
+            dm = sorted(d)[len(d) // 2]
+            print(f"| {conns} | {gm[0]:.0f} | {gm[1]:.2f} | {gm[2]:.2f} | {dm[0]:.0f} | {dm[1]:.2f} | {dm[2]:.2f} | {gm[0] / dm[0]:.2f}x |", flush=True)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def bench_scaling():
+    print("\n### Scaling with size: one client, header mode and full mode\n")
+    print("| image | bytes | header ms/save | full ms/save | ms per MB (header) | peak private memory (header) | peak/size | header parse µs |")
+    print("|---|---|---|---|---|---|---|---|")
+    tool = os.path.join(ROOT, "src", "decode", "pi-inspect")
+    for name in SCALE_IMAGES:
+        size = os.path.getsize(os.path.join(IMG, name))
+        n = max(5, int(2e8 / size))
+        lat = {}
+        for mode in ("header", "full"):
+            with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+                f.write(f"\\set pid random(1, 1000)\nSELECT product_image.product_save_image(:pid, img) FROM bench_image WHERE name = '{name}';\n")
+                script = f.name
+            out = subprocess.run([f"{PGBIN}/pgbench", "-n", "-c", "1", "-t", str(n if mode == "header" else max(3, n // 4)),
+                                  "-f", script, DB], env=dict(os.environ, PGOPTIONS=f"-c product_image.validate={mode}"),
+                                 capture_output=True, text=True, check=True).stdout
+            os.unlink(script)
+            lat[mode] = float(re.search(r"latency average = ([0-9.]+) ms", out).group(1))
+        # a fresh backend: private memory = VmHWM minus what is shared (shmem, file) after the saves
+        mem = psql(f"""
+SELECT product_image.product_save_image(g, img) FROM bench_image, generate_series(1, 3) g WHERE name = '{name}' \\g /dev/null
+SELECT (regexp_match(s, 'VmHWM:\\s+(\\d+)'))[1]::bigint - (regexp_match(s, 'RssShmem:\\s+(\\d+)'))[1]::bigint
+       - (regexp_match(s, 'RssFile:\\s+(\\d+)'))[1]::bigint
+  FROM pg_read_file('/proc/self/status') s;
+""").strip().splitlines()[-1]
+        peak = int(mem) * 1024
+        reps = 2000
+        t1 = timed([tool, "--repeat", "1", os.path.join(IMG, name)])
+        t2 = timed([tool, "--repeat", str(reps + 1), os.path.join(IMG, name)])
+        parse_us = (t2 - t1) / reps * 1e6
+        print(f"| {name} | {size_label(size)} | {lat['header']:.2f} | {lat['full']:.1f} | {lat['header'] / (size / 1e6):.2f} "
+              f"| {peak / 1e6:.1f} MB | {peak / size:.2f}x | {parse_us:.1f} |", flush=True)
+
+
+def main():
+    print(f"Benchmarks, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, PostgreSQL "
+          + psql("SHOW server_version", db="postgres").strip()
+          + f", fsync off (private cluster), {SECONDS:g} s per run")
+    setup()
+    for s in SECTIONS:
+        {"save": bench_save, "decode": bench_decode, "http": bench_http, "scaling": bench_scaling}[s]()
+
+
+if __name__ == "__main__":
+    main()
