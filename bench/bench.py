@@ -90,7 +90,7 @@ def pgbench(sql, clients, seconds, options=""):
         script = f.name
     env = dict(os.environ, PGOPTIONS=options)
     out = subprocess.run([f"{PGBIN}/pgbench", "-n", "-c", str(clients), "-j", str(clients),
-                          "-T", str(seconds), "-f", script, DB], env=env, text=True,
+                          "-T", str(int(seconds)), "-f", script, DB], env=env, text=True,
                          capture_output=True)
     os.unlink(script)
     m = re.search(r"tps = ([0-9.]+) \(without initial", out.stdout)
@@ -108,7 +108,7 @@ def bench_save():
         ("PL/Python + Pillow, open", "SELECT pil_save(:pid, img, false) FROM bench_image WHERE name = '{n}';", ""),
         ("PL/Python + Pillow, load()", "SELECT pil_save(:pid, img, true) FROM bench_image WHERE name = '{n}';", ""),
     ]
-    sizes = dict(l.split("\t") for l in psql("SELECT name, octet_length(img) FROM bench_image").split("\n") if l)
+    sizes = dict(l.split("|") for l in psql("SELECT name, octet_length(img) FROM bench_image").split("\n") if l)
     print(f"\n### Save: saves per second (median of {ROUNDS} interleaved runs of {SECONDS:g} s)\n")
     print("| image | clients | header | full | naive INSERT | Pillow open | Pillow load() | header/naive | header/Pillow open | full/Pillow load() |")
     print("|---|---|---|---|---|---|---|---|---|---|")

@@ -95,7 +95,8 @@ connect_as(const char *user, const char *password, gw_error *err)
 			gw_error_set(err, 401, "28P01", "invalid user name or password", NULL, NULL);
 		else
 		{
-			fprintf(stderr, "gateway: cannot connect to the database: %s", msg);
+			if (!gw.quiet)
+				fprintf(stderr, "gateway: cannot connect to the database: %s", msg);
 			gw_error_set(err, 503, "08006", "the database is unavailable", NULL, NULL);
 		}
 	}

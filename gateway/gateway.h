@@ -24,6 +24,7 @@ typedef struct gw_config
 	int			threads;
 	int			max_connections;
 	int			timeout_seconds;
+	int			quiet;			/* no request log (the fuzz target) */
 } gw_config;
 
 extern gw_config gw;
@@ -72,6 +73,9 @@ typedef enum gw_body_kind
 
 /* Classify a Content-Type; *declared gets "image/png" etc. when it names one. */
 extern gw_body_kind gw_body_kind_of(const char *content_type, const char **declared);
+
+/* If-None-Match as a comma-separated list of bare tags, "*", or NULL (malloc'd). */
+extern char *gw_etag_list(const char *if_none_match);
 
 /* ---- responses (respond.c) ---- */
 typedef struct gw_error

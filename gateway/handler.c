@@ -381,53 +381,11 @@ http_date(const char *iso, char *out, size_t outlen)
 	}
 }
 
-/* If-None-Match as a comma-separated list of bare tags, or "*", or NULL. */
-static char *
-etag_list(const char *inm)
-{
-	char	   *out;
-	size_t		o = 0;
-
-	if (inm == NULL)
-		return NULL;
-	out = malloc(strlen(inm) + 1);
-	if (out == NULL)
-		return NULL;
-	for (const char *p = inm; *p;)
-	{
-		while (*p == ' ' || *p == ',' || *p == '\t')
-			p++;
-		if (*p == '*')
-		{
-			strcpy(out, "*");
-			return out;
-		}
-		if (p[0] == 'W' && p[1] == '/')
-			p += 2;
-		if (*p == '"')
-		{
-			const char *e = strchr(p + 1, '"');
-
-			if (e == NULL)
-				break;
-			if (o > 0)
-				out[o++] = ',';
-			memcpy(out + o, p + 1, (size_t) (e - p - 1));
-			o += (size_t) (e - p - 1);
-			p = e + 1;
-		}
-		else if (*p)
-			p++;
-	}
-	out[o] = '\0';
-	return out;
-}
-
 static enum MHD_Result
 handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 {
 	char		id[16];
-	char	   *tags = etag_list(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	char	   *tags = gw_etag_list(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 															 MHD_HTTP_HEADER_IF_NONE_MATCH));
 	const char *values[2] = {id, tags ? tags : ""};
 	PGresult   *res = NULL;
@@ -869,7 +827,8 @@ gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	ms = (double) (end.tv_sec - r->start.tv_sec) * 1000.0 +
 		(double) (end.tv_nsec - r->start.tv_nsec) / 1e6;
-	fprintf(stderr, "%s %s %d %zu %zu %.1fms%s\n", r->method_name ? r->method_name : "-",
+	if (!gw.quiet)
+		fprintf(stderr, "%s %s %d %zu %zu %.1fms%s\n", r->method_name ? r->method_name : "-",
 			r->path ? r->path : "-",
 			r->status, r->bytes_in, r->bytes_out, ms,
 			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");

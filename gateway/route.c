@@ -220,3 +220,45 @@ gw_body_kind_of(const char *ct, const char **declared)
 		return GW_BODY_JSON;
 	return GW_BODY_UNSUPPORTED;
 }
+
+/* If-None-Match as a comma-separated list of bare tags, or "*", or NULL. */
+char *
+gw_etag_list(const char *inm)
+{
+	char	   *out;
+	size_t		o = 0;
+
+	if (inm == NULL)
+		return NULL;
+	out = malloc(strlen(inm) + 1);
+	if (out == NULL)
+		return NULL;
+	for (const char *p = inm; *p;)
+	{
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		if (*p == '*')
+		{
+			strcpy(out, "*");
+			return out;
+		}
+		if (p[0] == 'W' && p[1] == '/')
+			p += 2;
+		if (*p == '"')
+		{
+			const char *e = strchr(p + 1, '"');
+
+			if (e == NULL)
+				break;
+			if (o > 0)
+				out[o++] = ',';
+			memcpy(out + o, p + 1, (size_t) (e - p - 1));
+			o += (size_t) (e - p - 1);
+			p = e + 1;
+		}
+		else if (*p)
+			p++;
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -2,29 +2,30 @@
  * image_save.c
  *		product_save_image(product_id int, image bytea) returns int
  *
- * Validate the image (CheckImage), then in SPI with kept plans:
- *	1. read the registration (which table holds the products, and its key);
- *	2. lock the product row FOR KEY SHARE, as the caller, so GRANTs and
+ * Validate the image (CheckImage), then in SPI with kept plans (the
+ * registration is read once per backend and cached, see SaveCache):
+ *	1. lock the product row FOR KEY SHARE, as the caller, so GRANTs and
  *	   row-level security apply and a concurrent DELETE of the product waits
  *	   for us (its cascade then sees our blob; nothing is orphaned);
- *	3. UPDATE the product's blob row, or INSERT it with ON CONFLICT on the
- *	   unique product_id: concurrent saves of the same product serialize on
- *	   that row (or index entry), saves of different products never wait on
- *	   each other, and a re-save keeps the blob id and the user-entered
- *	   fields.  Plans are generic, so the image is never copied into a plan.
- * The image goes to the INSERT as the same detoasted datum the decoder read;
+ *	2. in the same statement, UPDATE the product's blob row; only when there
+ *	   is none, INSERT it with ON CONFLICT on the unique product_id.
+ *	   Concurrent saves of the same product serialize on that row (or index
+ *	   entry), saves of different products never wait on each other, and a
+ *	   re-save keeps the blob id and the user-entered fields.
+ * Plans are generic, so the image is never copied into a plan; it goes to
+ * the UPDATE or INSERT as the same detoasted datum the decoder read, and
  * sha256 and sizes are computed by the server from it.
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "nodes/parsenodes.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 
 #include "product_image.h"
 
@@ -32,13 +33,38 @@ PG_FUNCTION_INFO_V1(product_save_image);
 
 #define SAVE_NARGS 13
 
-static SPIPlanPtr config_plan = NULL;
-static SPIPlanPtr update_plan = NULL;
-static SPIPlanPtr insert_plan = NULL;
+/*
+ * Per-backend cache of the registration's plans, which name the product
+ * table.  It is dropped on any relcache invalidation of that table (rename,
+ * drop, ALTER, and attach(), whose DROP/CREATE TRIGGER invalidate both the
+ * old and the new table) and rebuilt from product_image.config on the next
+ * save.
+ */
+typedef struct SaveCache
+{
+	bool		valid;
+	Oid			product_relid;
+	SPIPlanPtr	resave_plan;	/* lock the product and UPDATE its blob */
+	SPIPlanPtr	insert_plan;	/* lock the product and INSERT its first blob */
+} SaveCache;
 
-/* The product-lock plan is kept for one registered table at a time. */
-static SPIPlanPtr product_plan = NULL;
-static char *product_plan_sql = NULL;
+static SaveCache cache;
+static SPIPlanPtr config_plan = NULL;
+
+/* Relcache callback: forget the plans when the product table changes. */
+static void
+SaveCacheInvalidate(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == cache.product_relid)
+		cache.valid = false;
+}
+
+/* Called from _PG_init. */
+void
+PiInitSaveCache(void)
+{
+	CacheRegisterRelcacheCallback(SaveCacheInvalidate, (Datum) 0);
+}
 
 /*
  * Prepare and keep a plan, or fail.  Always a generic plan: a custom plan
@@ -55,77 +81,6 @@ PrepareKept(const char *sql, int nargs, Oid *argtypes)
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "SPI_keepplan failed");
 	return plan;
-}
-
-/* Build the product-lock query for the registered table and key. */
-static char *
-ProductLockSql(Oid relid, const char *key)
-{
-	char	   *relname = get_rel_name(relid);
-	Oid			nspid = get_rel_namespace(relid);
-	char	   *nspname = OidIsValid(nspid) ? get_namespace_name(nspid) : NULL;
-	StringInfoData sql;
-
-	if (relname == NULL || nspname == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the attached product table no longer exists"),
-				 errhint("Call product_image.attach() with the product table.")));
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) $1 FOR KEY SHARE",
-					 quote_qualified_identifier(nspname, relname), quote_identifier(key));
-	return sql.data;
-}
-
-/* Lock the product row, or report that it does not exist. */
-static void
-LockProduct(int32 product_id)
-{
-	Oid			argtypes[1] = {INT4OID};
-	Datum		values[1];
-	Oid			relid;
-	char	   *key;
-	char	   *sql;
-	bool		isnull;
-	int			rc;
-
-	if (config_plan == NULL)
-		config_plan = PrepareKept("SELECT product_table::pg_catalog.oid, product_key::pg_catalog.text "
-								  "FROM product_image.config", 0, NULL);
-	rc = SPI_execute_plan(config_plan, NULL, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "reading product_image.config failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no product table is attached"),
-				 errhint("Call product_image.attach('your_product_table') first.")));
-	relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-
-	/* the text names the table, so a rename or a new attach re-prepares */
-	sql = ProductLockSql(relid, key);
-	if (product_plan == NULL || strcmp(sql, product_plan_sql) != 0)
-	{
-		if (product_plan != NULL)
-		{
-			SPI_freeplan(product_plan);
-			product_plan = NULL;
-		}
-		if (product_plan_sql != NULL)
-			pfree(product_plan_sql);
-		product_plan_sql = MemoryContextStrdup(TopMemoryContext, sql);
-		product_plan = PrepareKept(sql, 1, argtypes);
-	}
-
-	values[0] = Int32GetDatum(product_id);
-	rc = SPI_execute_plan(product_plan, values, NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "locking the product failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("product %d does not exist", product_id)));
 }
 
 /* The decoded fields, in the parameter order of both write plans. */
@@ -156,47 +111,113 @@ FillParams(Datum *values, char *nulls, int32 product_id, Datum image, const pi_h
 	"color_type = $9, has_alpha = $10, frames = $11, interlaced = $12, orientation = $13, " \
 	"sha256 = pg_catalog.sha256($2), updated = pg_catalog.now(), updated_by = CURRENT_USER "
 
-/*
- * Refresh the product's blob, or insert it; return its blob id.  A re-save
- * is a plain UPDATE (one copy of the image in the new tuple; ON CONFLICT DO
- * UPDATE would hold two).  When there is no row yet, the INSERT's ON
- * CONFLICT still covers a concurrent first save of the same product.
- */
-static int32
-UpsertBlob(int32 product_id, Datum image, const pi_header *h)
+/* Read the registration and prepare the plans that name the product table. */
+static void
+LoadSaveCache(void)
 {
 	static Oid	argtypes[SAVE_NARGS] = {INT4OID, BYTEAOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
 		INT4OID, INT4OID, TEXTOID, BOOLOID, INT4OID, BOOLOID, INT4OID};
-	Datum		values[SAVE_NARGS];
-	char		nulls[SAVE_NARGS];
+	StringInfoData lock;
+	StringInfoData sql;
+	Oid			relid,
+				nspid;
+	char	   *key,
+			   *relname,
+			   *nspname;
 	bool		isnull;
 	int			rc;
 
-	if (update_plan == NULL)
-		update_plan = PrepareKept("UPDATE product_image.blob AS b SET " SAVE_SET_LIST
-								  "WHERE b.product_id = $1 RETURNING b.blob_id",
-								  SAVE_NARGS, argtypes);
-	if (insert_plan == NULL)
-		insert_plan = PrepareKept(
-								  "INSERT INTO product_image.blob AS b (product_id, data, blob_size, original_size, "
-								  " mime_type, format, width, height, bit_depth, channels, color_type, has_alpha, "
-								  " frames, interlaced, orientation, sha256) "
-								  "VALUES ($1, $2, pg_catalog.octet_length($2), pg_catalog.octet_length($2), "
-								  " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, pg_catalog.sha256($2)) "
-								  "ON CONFLICT (product_id) DO UPDATE SET " SAVE_SET_LIST
-								  "RETURNING b.blob_id",
-								  SAVE_NARGS, argtypes);
-
-	FillParams(values, nulls, product_id, image, h);
-	rc = SPI_execute_plan(update_plan, values, nulls, false, 1);
-	if (rc != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "saving the image failed: %s", SPI_result_code_string(rc));
+	if (config_plan == NULL)
+		config_plan = PrepareKept("SELECT product_table::pg_catalog.oid, product_key::pg_catalog.text "
+								  "FROM product_image.config", 0, NULL);
+	rc = SPI_execute_plan(config_plan, NULL, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading product_image.config failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0)
-	{
-		rc = SPI_execute_plan(insert_plan, values, nulls, false, 1);
-		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-			elog(ERROR, "saving the image failed: %s", SPI_result_code_string(rc));
-	}
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no product table is attached"),
+				 errhint("Call product_image.attach('your_product_table') first.")));
+	relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	relname = get_rel_name(relid);
+	nspid = get_rel_namespace(relid);
+	nspname = OidIsValid(nspid) ? get_namespace_name(nspid) : NULL;
+	if (relname == NULL || nspname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the attached product table no longer exists"),
+				 errhint("Call product_image.attach() with the product table.")));
+
+	if (cache.resave_plan)
+		SPI_freeplan(cache.resave_plan);
+	if (cache.insert_plan)
+		SPI_freeplan(cache.insert_plan);
+	cache.resave_plan = cache.insert_plan = NULL;
+
+	/* the product row, locked as the caller: GRANTs and RLS apply */
+	initStringInfo(&lock);
+	appendStringInfo(&lock, "WITH p AS (SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) $1 FOR KEY SHARE) ",
+					 quote_qualified_identifier(nspname, relname), quote_identifier(key));
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "%s, u AS (UPDATE product_image.blob AS b SET " SAVE_SET_LIST
+					 "FROM p WHERE b.product_id = $1 RETURNING b.blob_id) "
+					 "SELECT (SELECT pg_catalog.count(*) FROM p), (SELECT u.blob_id FROM u)", lock.data);
+	cache.resave_plan = PrepareKept(sql.data, SAVE_NARGS, argtypes);
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "%sINSERT INTO product_image.blob AS b (product_id, data, blob_size, "
+					 " original_size, mime_type, format, width, height, bit_depth, channels, color_type, "
+					 " has_alpha, frames, interlaced, orientation, sha256) "
+					 "SELECT $1, $2, pg_catalog.octet_length($2), pg_catalog.octet_length($2), "
+					 " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, pg_catalog.sha256($2) FROM p "
+					 "ON CONFLICT (product_id) DO UPDATE SET " SAVE_SET_LIST
+					 "RETURNING b.blob_id", lock.data);
+	cache.insert_plan = PrepareKept(sql.data, SAVE_NARGS, argtypes);
+
+	cache.product_relid = relid;
+	cache.valid = true;
+}
+
+/*
+ * Lock the product and refresh its blob, or insert the first one; return
+ * the blob id.  A re-save is one statement and a plain UPDATE (one copy of
+ * the image in the new tuple; ON CONFLICT DO UPDATE would hold two).  A
+ * first save takes a second statement, whose ON CONFLICT covers a
+ * concurrent first save of the same product.
+ */
+static int32
+SaveBlob(int32 product_id, Datum image, const pi_header *h)
+{
+	Datum		values[SAVE_NARGS];
+	char		nulls[SAVE_NARGS];
+	Datum		id;
+	bool		isnull;
+	int			rc;
+
+	if (!cache.valid)
+		LoadSaveCache();
+	FillParams(values, nulls, product_id, image, h);
+
+	rc = SPI_execute_plan(cache.resave_plan, values, nulls, false, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "saving the image failed: %s", SPI_result_code_string(rc));
+	if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("product %d does not exist", product_id)));
+	id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	if (!isnull)
+		return DatumGetInt32(id);
+
+	rc = SPI_execute_plan(cache.insert_plan, values, nulls, false, 1);
+	if (rc != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "saving the image failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)		/* the product went away meanwhile */
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("product %d does not exist", product_id)));
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
@@ -224,8 +245,7 @@ product_save_image(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	LockProduct(product_id);
-	blob_id = UpsertBlob(product_id, PointerGetDatum(image), &h);
+	blob_id = SaveBlob(product_id, PointerGetDatum(image), &h);
 	SPI_finish();
 
 	PG_RETURN_INT32(blob_id);

@@ -67,4 +67,5 @@ void
 _PG_init(void)
 {
 	PiInitGucs();
+	PiInitSaveCache();
 }

@@ -15,6 +15,7 @@ extern int	pi_max_pixels;
 extern int	pi_validate;
 
 extern void PiInitGucs(void);
+extern void PiInitSaveCache(void);
 
 /* Validate an image, filling *header, or ereport(ERROR) (image_check.c). */
 extern void CheckImage(const uint8 *data, size_t len, pi_header *header);

@@ -6,7 +6,8 @@
  * longjmp to the setjmp in pi_decode_jpeg.  In full mode a corrupt-data
  * warning is fatal too (as libjpeg-turbo's own "stop on warning" option).
  * The number of progressive scans is capped: a few kilobytes of scans can
- * otherwise cost minutes of CPU.
+ * otherwise cost minutes of CPU.  Full mode entropy-decodes everything but
+ * reconstructs pixels at 1/8 scale (one small row buffer).
  */
 #include "decode_internal.h"
 
@@ -148,6 +149,15 @@ pi_decode_jpeg(pi_job *job)
 	if (rc != PI_OK || job->mode != PI_MODE_FULL)
 		goto done;
 
+	/*
+	 * Every MCU of every scan is entropy-decoded (where corruption shows),
+	 * but the inverse DCT, upsampling and color conversion run at 1/8 scale:
+	 * validation needs the stream checked, not the pixels.
+	 */
+	cinfo.scale_num = 1;
+	cinfo.scale_denom = 8;
+	cinfo.dct_method = JDCT_IFAST;
+	cinfo.do_fancy_upsampling = FALSE;
 	jpeg_start_decompress(&cinfo);
 	{
 		size_t		rowbytes = (size_t) cinfo.output_width * (size_t) cinfo.output_components;

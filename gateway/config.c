@@ -1,0 +1,17 @@
+/*
+ * config.c
+ *		The gateway's settings and their defaults (set from options in main.c).
+ */
+#include "gateway.h"
+
+gw_config	gw = {
+	.db_uri = NULL,
+	.listen_host = "127.0.0.1",
+	.listen_port = 8080,
+	.max_body = 32u * 1024u * 1024u,
+	.pool_size = 8,
+	.threads = 8,
+	.max_connections = 1000,
+	.timeout_seconds = 30,
+	.quiet = 0,
+};
