@@ -33,8 +33,20 @@ src/decode/pi-inspect: src/decode/pi_inspect.c $(DECODE_OBJS)
 gateway:
 	$(MAKE) -C gateway
 
-clean: clean-gateway
-clean-gateway:
+clean: clean-extra
+clean-extra:
 	-$(MAKE) -C gateway clean
+	-$(MAKE) -C fuzz clean
+	rm -f src/decode/pi-inspect-asan bench/libpq_put
 
-.PHONY: gateway clean-gateway
+.PHONY: gateway clean-extra
+
+# Long runs, not part of the test command.
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) -C fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+bench:
+	bench/run
+
+.PHONY: fuzz bench

@@ -186,21 +186,13 @@ gw_conn_pg(gw_conn *c)
 }
 
 int
-gw_conn_prepare(gw_conn *c, int which, const char *sql, int nparams)
+gw_conn_is_prepared(gw_conn *c, int which)
 {
-	char		name[16];
-	PGresult   *res;
-	int			ok;
+	return (c->prepared & (1u << which)) != 0;
+}
 
-	if (c->prepared & (1u << which))
-		return 0;
-	snprintf(name, sizeof(name), "gw%d", which);
-	res = PQprepare(c->pg, name, sql, nparams, NULL);
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-	if (!ok)
-		fprintf(stderr, "gateway: prepare %s failed: %s", name, PQerrorMessage(c->pg));
-	PQclear(res);
-	if (ok)
-		c->prepared |= 1u << which;
-	return ok ? 0 : -1;
+void
+gw_conn_set_prepared(gw_conn *c, int which)
+{
+	c->prepared |= 1u << which;
 }

@@ -105,8 +105,9 @@ extern void gw_pool_shutdown(void);
 extern gw_conn *gw_pool_acquire(const char *user, const char *password, gw_error *err);
 extern void gw_pool_release(gw_conn *c, int broken);
 extern PGconn *gw_conn_pg(gw_conn *c);
-/* Prepare name/sql on this connection once. */
-extern int	gw_conn_prepare(gw_conn *c, int which, const char *sql, int nparams);
+/* Which statements are prepared on this connection. */
+extern int	gw_conn_is_prepared(gw_conn *c, int which);
+extern void gw_conn_set_prepared(gw_conn *c, int which);
 
 /* ---- authentication (auth.c) ---- */
 typedef struct gw_auth

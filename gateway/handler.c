@@ -191,43 +191,129 @@ exec_simple(PGconn *pg, const char *sql, PGresult **failed)
 	return -1;
 }
 
-/* Open the request's transaction and apply its role and claims. */
-static int
-begin_as(PGconn *pg, const gw_auth *auth, PGresult **failed)
+/* The steps of one request's transaction, sent as one pipeline. */
+enum
 {
-	char	   *role = NULL,
-			   *claims = NULL,
-			   *sql = NULL;
-	int			rc;
+	STEP_BEGIN, STEP_ROLE, STEP_CLAIMS, STEP_PREPARE, STEP_CALL, STEP_COMMIT, STEP_COUNT
+};
 
+/*
+ * Send BEGIN, SET LOCAL ROLE, the JWT claims, the statement's preparation
+ * (once per connection), the call and COMMIT in one libpq pipeline (one network round trip), and collect the results.
+ * Returns the step that failed (its result in *failed), STEP_COUNT on
+ * success (the call's result in *out), or -1 when the connection broke.
+ */
+static int
+pipeline(gw_conn *c, int which, const gw_auth *auth, const char *const *values,
+		 const int *lengths, const int *formats, int binary_result,
+		 PGresult **out, PGresult **failed)
+{
+	PGconn	   *pg = gw_conn_pg(c);
+	char		name[16];
+	char	   *role_sql = NULL;
+	int			sent[STEP_COUNT];
+	int			nsent = 0;
+	int			failed_step = STEP_COUNT;
+	int			need_prepare = !gw_conn_is_prepared(c, which);
+
+	*out = *failed = NULL;
+	snprintf(name, sizeof(name), "gw%d", which);
 	if (auth->role)
-		role = PQescapeIdentifier(pg, auth->role, strlen(auth->role));
-	if (auth->claims)
-		claims = PQescapeLiteral(pg, auth->claims, strlen(auth->claims));
-	if ((auth->role && role == NULL) || (auth->claims && claims == NULL) ||
-		asprintf(&sql, "BEGIN;%s%s%s%s%s",
-				 role ? " SET LOCAL ROLE " : "", role ? role : "", role ? ";" : "",
-				 claims ? " SELECT set_config('request.jwt.claims', " : "",
-				 claims ? claims : "") < 0)
 	{
-		PQfreemem(role);
-		PQfreemem(claims);
+		char	   *ident = PQescapeIdentifier(pg, auth->role, strlen(auth->role));
+
+		if (ident == NULL || asprintf(&role_sql, "SET LOCAL ROLE %s", ident) < 0)
+			role_sql = NULL;
+		PQfreemem(ident);
+		if (role_sql == NULL)
+			return -1;
+	}
+	if (PQenterPipelineMode(pg) != 1)
+	{
+		free(role_sql);
 		return -1;
 	}
-	if (claims)
+	if (PQsendQueryParams(pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+		sent[nsent++] = STEP_BEGIN;
+	if (role_sql && PQsendQueryParams(pg, role_sql, 0, NULL, NULL, NULL, NULL, 0))
+		sent[nsent++] = STEP_ROLE;
+	if (auth->claims)
 	{
-		char	   *full = NULL;
+		const char *claims[1] = {auth->claims};
 
-		if (asprintf(&full, "%s, true)", sql) < 0)
-			full = NULL;
-		free(sql);
-		sql = full;
+		if (PQsendQueryParams(pg, "SELECT pg_catalog.set_config('request.jwt.claims', $1, true)",
+							  1, NULL, claims, NULL, NULL, 0))
+			sent[nsent++] = STEP_CLAIMS;
 	}
-	rc = sql ? exec_simple(pg, sql, failed) : -1;
-	free(sql);
-	PQfreemem(role);
-	PQfreemem(claims);
-	return rc;
+	/* prepared as the request's role: the names resolve with its rights */
+	if (need_prepare && PQsendPrepare(pg, name, statements[which].sql, statements[which].nparams, NULL))
+		sent[nsent++] = STEP_PREPARE;
+	if (PQsendQueryPrepared(pg, name, statements[which].nparams, values, lengths, formats, binary_result))
+		sent[nsent++] = STEP_CALL;
+	if (PQsendQueryParams(pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
+		sent[nsent++] = STEP_COMMIT;
+	free(role_sql);
+	if (PQpipelineSync(pg) != 1)
+	{
+		PQexitPipelineMode(pg);
+		return -1;
+	}
+
+	/* each command's results end with NULL; then comes the sync */
+	for (int i = 0; i < nsent; i++)
+	{
+		PGresult   *res;
+
+		while ((res = PQgetResult(pg)) != NULL)
+		{
+			ExecStatusType st = PQresultStatus(res);
+
+			if (st == PGRES_FATAL_ERROR && failed_step == STEP_COUNT)
+			{
+				failed_step = sent[i];
+				*failed = res;
+			}
+			else if (sent[i] == STEP_CALL && st == PGRES_TUPLES_OK && *out == NULL)
+				*out = res;
+			else
+				PQclear(res);
+		}
+		if (PQstatus(pg) != CONNECTION_OK)
+			break;
+	}
+	for (;;)
+	{
+		PGresult   *res = PQgetResult(pg);
+
+		if (res == NULL)
+		{
+			if (PQstatus(pg) != CONNECTION_OK)
+				break;
+			continue;
+		}
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+		{
+			PQclear(res);
+			break;
+		}
+		PQclear(res);
+	}
+	PQexitPipelineMode(pg);
+	if (PQstatus(pg) != CONNECTION_OK)
+	{
+		PQclear(*out);
+		PQclear(*failed);
+		*out = *failed = NULL;
+		return -1;
+	}
+	if (need_prepare && (failed_step == STEP_COUNT || failed_step > STEP_PREPARE))
+		gw_conn_set_prepared(c, which);
+	if (failed_step != STEP_COUNT)
+	{
+		PQclear(*out);
+		*out = NULL;
+	}
+	return failed_step;
 }
 
 /*
@@ -244,74 +330,48 @@ run(int which, const gw_auth *auth, const char *const *values, const int *length
 	{
 		gw_conn    *c = gw_pool_acquire(auth->basic_user, auth->basic_password, err);
 		PGconn	   *pg;
-		PGresult   *res = NULL;
-		char		name[16];
+		PGresult   *res = NULL,
+				   *bad = NULL;
 		const char *st;
-		int			retry;
+		int			step;
 
 		if (c == NULL)
 			return -1;
 		pg = gw_conn_pg(c);
-		if (begin_as(pg, auth, &res) != 0)
+		step = pipeline(c, which, auth, values, lengths, formats, binary_result, &res, &bad);
+		if (step == STEP_COUNT)
 		{
-			int			lost = PQstatus(pg) != CONNECTION_OK;
-
-			if (lost && attempt == 0)
-			{
-				PQclear(res);
-				gw_pool_release(c, 1);
-				continue;
-			}
-			error_from_result(res, pg, auth->had_credentials, err);
-			/* the role itself was refused: that is an authentication failure */
-			if (!lost && err->status != 503)
-			{
-				gw_error_set(err, 401, err->code, "the role of these credentials cannot be used",
-							 NULL, NULL);
-			}
-			PQclear(res);
-			exec_simple(pg, "ROLLBACK", NULL);
-			gw_pool_release(c, lost);
-			return -1;
-		}
-		snprintf(name, sizeof(name), "gw%d", which);
-		if (gw_conn_prepare(c, which, statements[which].sql, statements[which].nparams) != 0)
-		{
-			PGresult   *r2 = PQexec(pg, statements[which].sql);	/* for the error */
-
-			error_from_result(r2, pg, auth->had_credentials, err);
-			PQclear(r2);
-			exec_simple(pg, "ROLLBACK", NULL);
 			gw_pool_release(c, 0);
-			return -1;
+			*out = res;
+			return 0;
 		}
-		res = PQexecPrepared(pg, name, statements[which].nparams, values, lengths, formats,
-							 binary_result);
-		if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		if (step < 0)
 		{
-			PGresult   *cres = NULL;
-
-			if (exec_simple(pg, "COMMIT", &cres) == 0)
-			{
-				gw_pool_release(c, 0);
-				*out = res;
-				return 0;
-			}
-			PQclear(res);
-			res = cres;
-		}
-		st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		retry = attempt == 0 &&
-			((st && (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0)) ||
-			 PQstatus(pg) != CONNECTION_OK);
-		if (!retry || attempt == 1)
-			error_from_result(res, pg, auth->had_credentials, err);
-		PQclear(res);
-		if (PQstatus(pg) == CONNECTION_OK)
-			exec_simple(pg, "ROLLBACK", NULL);
-		gw_pool_release(c, PQstatus(pg) != CONNECTION_OK);
-		if (!retry)
+			if (!gw.quiet)
+				fprintf(stderr, "gateway: pipeline failed: %s", PQerrorMessage(pg));
+			gw_pool_release(c, 1);
+			if (attempt == 0)
+				continue;
+			fprintf(stderr, "gateway: database connection lost: %s", PQerrorMessage(pg));
+			gw_error_set(err, 503, "08006", "the database is unavailable", NULL, "Retry later.");
 			return -1;
+		}
+		/* a failed step leaves the transaction aborted: end it */
+		exec_simple(pg, "ROLLBACK", NULL);
+		st = PQresultErrorField(bad, PG_DIAG_SQLSTATE);
+		if (attempt == 0 && st && (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0))
+		{
+			PQclear(bad);
+			gw_pool_release(c, 0);
+			continue;
+		}
+		error_from_result(bad, pg, auth->had_credentials, err);
+		/* the role itself was refused: that is an authentication failure */
+		if (step == STEP_ROLE && err->status != 503)
+			gw_error_set(err, 401, err->code, "the role of these credentials cannot be used", NULL, NULL);
+		PQclear(bad);
+		gw_pool_release(c, PQstatus(pg) != CONNECTION_OK);
+		return -1;
 	}
 	return -1;
 }
