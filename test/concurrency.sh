@@ -1,6 +1,6 @@
 #!/bin/sh
-# Concurrent saves, deletes and ImageInfo updates on the same 20 products from
-# 8 clients (pgbench). Every statement must succeed (pgbench stops a client on
+# Concurrent saves, deletes and ImageInfo updates on the same 50 products from
+# 8 clients (pgbench) for a bounded time (PI_CONCURRENCY_SECONDS, default 10). Every statement must succeed (pgbench stops a client on
 # any error), and afterwards each product has at most one blob whose bytes
 # match its recorded size and sha256, and no blob lacks its product.
 set -eu
@@ -10,7 +10,7 @@ psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DROP DA
 psql -X -q -v ON_ERROR_STOP=1 -d $DB -v copy="python3 $ROOT/test/copy_files.py $ROOT/test/fixtures rgb.png progressive.jpg anim3.gif pages3.tif" <<'SQL'
 CREATE EXTENSION product_image;
 CREATE TABLE product (id int PRIMARY KEY);
-INSERT INTO product SELECT generate_series(1, 20);
+INSERT INTO product SELECT generate_series(1, 50);
 SELECT product_image.attach('product') \g /dev/null
 CREATE TEMP TABLE files (name text, img bytea);
 \set copycmd '\\copy files FROM PROGRAM ' :'copy'
@@ -22,7 +22,7 @@ SELECT CASE name WHEN 'rgb.png' THEN 1 WHEN 'progressive.jpg' THEN 2 WHEN 'anim3
 SQL
 PGBENCH=$(pg_config --bindir)/pgbench
 [ -x "$PGBENCH" ] || PGBENCH=pgbench
-"$PGBENCH" -n -c 8 -j 2 -t 300 \
+"$PGBENCH" -n -c 8 -j 2 -T "${PI_CONCURRENCY_SECONDS:-10}" \
     -f "$ROOT/test/concurrency/save.sql@6" \
     -f "$ROOT/test/concurrency/delete.sql@2" \
     -f "$ROOT/test/concurrency/info.sql@2" $DB > "${TMPDIR:-/tmp}/pi_pgbench.log" 2>&1 || {

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PI_PNG_MAX_CHUNK ((size_t) 8 * 1024 * 1024)
+
 typedef struct png_src
 {
 	pi_job	   *job;
@@ -93,6 +95,36 @@ png_apng_frames(const uint8_t *d, size_t len)
 	return fctl_before_idat ? num_frames : num_frames + 1;
 }
 
+/*
+ * libpng allocates a chunk's buffer from its length field before reading the
+ * data, so a few bytes can ask for 2 GB (found by fuzzing).  Refuse any chunk
+ * that claims more bytes than remain, up to the first IDAT (all libpng reads
+ * in header mode) or, in full mode, up to IEND.
+ */
+static int
+png_check_chunk_lengths(pi_job *job)
+{
+	const uint8_t *d = job->data;
+	size_t		pos = 8;
+
+	while (job->len - pos >= 8)
+	{
+		uint32_t	clen = (uint32_t) d[pos] << 24 | (uint32_t) d[pos + 1] << 16 |
+			(uint32_t) d[pos + 2] << 8 | d[pos + 3];
+		const uint8_t *type = d + pos + 4;
+
+		if ((uint64_t) clen + 12 > job->len - pos)
+			return pi_fail(job, PI_ERR_CORRUPT,
+						   "chunk %.4s at offset %zu claims %u bytes, only %zu remain",
+						   (const char *) type, pos, clen, job->len - pos - 8);
+		if (memcmp(type, "IEND", 4) == 0 ||
+			(job->mode != PI_MODE_FULL && memcmp(type, "IDAT", 4) == 0))
+			break;
+		pos += 12 + (size_t) clen;
+	}
+	return PI_OK;
+}
+
 int
 pi_decode_png(pi_job *job)
 {
@@ -109,6 +141,9 @@ pi_decode_png(pi_job *job)
 				interlace;
 	uint32_t	apng;
 
+	rc = png_check_chunk_lengths(job);
+	if (rc != PI_OK)
+		return rc;
 	png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_on_error, png_on_warning);
 	if (png == NULL)
 		return pi_fail(job, PI_ERR_NOMEM, "libpng: cannot create read struct");
@@ -130,6 +165,8 @@ pi_decode_png(pi_job *job)
 	png_set_read_fn(png, &src, png_read_mem);
 	/* our own max_pixels applies, not libpng's default 1M x 1M */
 	png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+	/* decompressed ancillary chunks (iCCP, zTXt, iTXt) get 8 MiB at most */
+	png_set_chunk_malloc_max(png, PI_PNG_MAX_CHUNK);
 	png_read_info(png, info);
 	png_get_IHDR(png, info, &width, &height, &bit_depth, &color_type, &interlace, NULL, NULL);
 

@@ -1,2 +1,2 @@
-\set p random(1, 20)
+\set p random(1, 50)
 SELECT product_image.product_delete_image(:p);
