@@ -28,11 +28,11 @@ n=$(ls | grep -vc '\.py$')
 echo "decoder: $n fixtures x 2 modes match the expected headers and errors (ASan+UBSan+LSan clean)"
 
 cd "$ROOT/test/crashers"
+find . -maxdepth 1 -type f ! -name '*.py' | sort > "$TMP/crashers"
 for flag in "" --full; do
-    # shellcheck disable=SC2046
-    "$BIN" $flag $(ls | grep -v '\.py$') > /dev/null
+    xargs -a "$TMP/crashers" "$BIN" $flag > /dev/null
 done
-echo "decoder: $(ls | grep -vc '\.py$') crashers x 2 modes fail cleanly (ASan+UBSan+LSan clean)"
+echo "decoder: $(wc -l < "$TMP/crashers") crashers x 2 modes fail cleanly (ASan+UBSan+LSan clean)"
 
 if [ -f "$CORPUS/manifest.csv" ]; then
     tail -n +2 "$CORPUS/manifest.csv" | cut -d, -f1 > "$TMP/files"

@@ -115,8 +115,8 @@ png_check_chunk_lengths(pi_job *job)
 
 		if ((uint64_t) clen + 12 > job->len - pos)
 			return pi_fail(job, PI_ERR_CORRUPT,
-						   "chunk %.4s at offset %zu claims %u bytes, only %zu remain",
-						   (const char *) type, pos, clen, job->len - pos - 8);
+						   "chunk %.4s at offset %zu needs %llu bytes, only %zu remain",
+						   (const char *) type, pos, (unsigned long long) clen + 12, job->len - pos);
 		if (memcmp(type, "IEND", 4) == 0 ||
 			(job->mode != PI_MODE_FULL && memcmp(type, "IDAT", 4) == 0))
 			break;
