@@ -209,6 +209,15 @@ expect soticket_401 401 '' -- -H 'Authorization: SoTicket 7T:abc' "$(url $U 12 I
 # anonymous role without the right: 401, not 403 (the request had no credentials)
 start_gateway $((PORT_ANON + 3)) "$TMP/reader.log" --anon-role pi_reader
 expect anon_reader_put_401 401 '"code":"42501"' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $((PORT_ANON + 3)) 13 Image)"
+# every flag also from the environment
+ENVP=$((PORT_ANON + 6))
+PRODUCT_IMAGE_DB_URI="host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator password=auth-secret" \
+PRODUCT_IMAGE_LISTEN="127.0.0.1:$ENVP" PRODUCT_IMAGE_ANON_ROLE=pi_writer PRODUCT_IMAGE_MAX_BODY=100 \
+    "$GW" 2>>"$TMP/env.log" &
+PIDS="$PIDS $!"
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$ENVP/health" && break; sleep 0.1; done
+expect env_configured 200 '' -- "$(url $ENVP 1 ImageInfo)"
+expect env_max_body 413 '' -- -X PUT --data-binary @"$FX/rgb.jpg" "${OCT[@]}" "$(url $ENVP 18 Image)"
 "$GW" --db-uri x --jwt-secret short >/dev/null 2>&1
 [ $? = 2 ] && ok || bad "short_jwt_secret: the gateway must refuse to start"
 "$GW" --help | grep -q -- '--max-body' && ok || bad "help: does not document --max-body"
