@@ -71,6 +71,7 @@ typedef struct gw_request
 	int			part_state;		/* 0 none, 1 tentative (no filename), 2 file part */
 	char	   *part_key;
 	int			parts;
+	int			skipping;		/* the current part is not the one we keep */
 	int			multipart_bad;
 } gw_request;
 
@@ -698,15 +699,16 @@ multipart_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *
 	(void) transfer_encoding;
 	if (key == NULL)
 		key = "";
-	if (off == 0 && (r->part_key == NULL || strcmp(r->part_key, key) != 0 ||
-					 r->part_state == 0))
+	if (off == 0)
 	{
-		/* a new part begins */
+		/* a new part begins (parts may share a field name: offsets tell them apart) */
 		r->parts++;
+		r->skipping = 1;
 		if (r->part_state == 2)
 			return MHD_YES;		/* already have the file part: skip the rest */
 		if (filename != NULL || r->part_state == 0)
 		{
+			r->skipping = 0;
 			free(r->part_key);
 			free(r->part_type);
 			r->part_key = strdup(key);
@@ -724,7 +726,7 @@ multipart_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *
 		else
 			return MHD_YES;
 	}
-	else if (r->part_key == NULL || strcmp(r->part_key, key) != 0)
+	else if (r->part_key == NULL || strcmp(r->part_key, key) != 0 || r->skipping)
 		return MHD_YES;
 	if (body_append(r, data, size) != 0)
 		return MHD_NO;

@@ -254,6 +254,7 @@ pi_decode_tiff(pi_job *job)
 	TIFFOpenOptionsSetMaxSingleMemAlloc(opts, PI_TIFF_MAX_ALLOC);
 	TIFFOpenOptionsSetErrorHandlerExtR(opts, tiff_on_error, &src);
 	TIFFOpenOptionsSetWarningHandlerExtR(opts, tiff_on_warning, &src);
+	/* "m": no memory mapping, so every read goes through tiff_read's bounds */
 	tif = TIFFClientOpenExt("image", "rm", (thandle_t) &src, tiff_read, tiff_write,
 							tiff_seek, tiff_close, tiff_size, tiff_map, tiff_unmap, opts);
 	TIFFOpenOptionsFree(opts);
