@@ -13,5 +13,6 @@ gw_config	gw = {
 	.threads = 8,
 	.max_connections = 1000,
 	.timeout_seconds = 30,
+	.statement_timeout_ms = 30000,
 	.quiet = 0,
 };

@@ -24,6 +24,7 @@ typedef struct gw_config
 	int			threads;
 	int			max_connections;
 	int			timeout_seconds;
+	int			statement_timeout_ms;	/* per request transaction; 0: none */
 	int			quiet;			/* no request log (the fuzz target) */
 } gw_config;
 

@@ -236,6 +236,14 @@ pipeline(gw_conn *c, int which, const gw_auth *auth, const char *const *values,
 	}
 	if (PQsendQueryParams(pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
 		sent[nsent++] = STEP_BEGIN;
+	if (gw.statement_timeout_ms > 0)
+	{
+		char		timeout[64];
+
+		snprintf(timeout, sizeof(timeout), "SET LOCAL statement_timeout = %d", gw.statement_timeout_ms);
+		if (PQsendQueryParams(pg, timeout, 0, NULL, NULL, NULL, NULL, 0))
+			sent[nsent++] = STEP_BEGIN;
+	}
 	if (role_sql && PQsendQueryParams(pg, role_sql, 0, NULL, NULL, NULL, NULL, 0))
 		sent[nsent++] = STEP_ROLE;
 	if (auth->claims)

@@ -47,6 +47,8 @@ usage(FILE *out)
 			"  --max-connections N   open client connections before 503\n"
 			"                        (PRODUCT_IMAGE_MAX_CONNECTIONS; 1000)\n"
 			"  --timeout SECONDS     idle/slow client timeout (PRODUCT_IMAGE_TIMEOUT; 30)\n"
+			"  --statement-timeout MS  longest database work per request, 0 for none; past it\n"
+			"                        the answer is 503 (PRODUCT_IMAGE_STATEMENT_TIMEOUT; 30000)\n"
 			"  --help                this text\n"
 			"\n"
 			"One line per request goes to stderr: method, path, status, bytes in, bytes out, time.\n");
@@ -107,6 +109,8 @@ apply(const char *name, const char *v)
 		gw.max_connections = (int) parse_number("--max-connections", v, 1, 100000);
 	else if (strcmp(name, "timeout") == 0)
 		gw.timeout_seconds = (int) parse_number("--timeout", v, 1, 3600);
+	else if (strcmp(name, "statement-timeout") == 0)
+		gw.statement_timeout_ms = (int) parse_number("--statement-timeout", v, 0, INT_MAX);
 	else
 	{
 		fprintf(stderr, "product-image-gateway: unknown option --%s (see --help)\n", name);
@@ -127,6 +131,7 @@ configure(int argc, char **argv)
 		{"max-body", "PRODUCT_IMAGE_MAX_BODY"}, {"pool", "PRODUCT_IMAGE_POOL"},
 		{"threads", "PRODUCT_IMAGE_THREADS"}, {"max-connections", "PRODUCT_IMAGE_MAX_CONNECTIONS"},
 		{"timeout", "PRODUCT_IMAGE_TIMEOUT"},
+		{"statement-timeout", "PRODUCT_IMAGE_STATEMENT_TIMEOUT"},
 	};
 
 	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++)

@@ -29,8 +29,9 @@ gw_status_for_sqlstate(const char *s, int had_credentials)
 		return 401;
 	if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
 		return 503;
-	if (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0 || strcmp(s, "53300") == 0)
-		return 503;
+	if (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0 || strcmp(s, "53300") == 0 ||
+		strcmp(s, "57014") == 0 || strcmp(s, "55P03") == 0)
+		return 503;				/* unavailable, timed out, or lock not available */
 	/* other data exceptions come from what the client sent (bad JSON, ...) */
 	if (strncmp(s, "22", 2) == 0)
 		return 400;

@@ -293,6 +293,18 @@ ser=$(( $(grep -c "could not serialize" "$PGLOG" 2>/dev/null || echo 0) - ${ser_
 [ "$ser" -ge $((2 * n503)) ] && ok || bad "serializable: $n503 x 503 but only $ser serialization failures logged"
 echo "http: serializable saves, 120 PUTs on 2 products from 16 clients: $((120 - n503)) x 200, $n503 x 503; $ser serialization failures in the server log, $((ser - 2 * n503)) of them retried into a 200"
 
+# ---- a save stuck behind a lock ends at --statement-timeout with 503 ----
+STO=$((PORT_ANON + 7))
+"$GW" --listen "127.0.0.1:$STO" --anon-role pi_writer --statement-timeout 500 \
+    --db-uri "host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator password=auth-secret" 2>>"$TMP/sto.log" &
+PIDS="$PIDS $!"
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$STO/health" && break; sleep 0.1; done
+psql -X -q -d $DB -c "BEGIN; LOCK TABLE product IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;" >/dev/null &
+sleep 0.5
+expect statement_timeout_503 503 '"code":"57014"' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $STO 20 Image)"
+wait %% 2>/dev/null || true
+expect statement_timeout_then_ok 200 '' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $STO 20 Image)"
+
 # ---- the database goes away and comes back ----
 "$ROOT/scripts/cluster" stop
 expect health_db_down 503 '' -- "http://127.0.0.1:$A/health"
