@@ -219,7 +219,7 @@ main(int argc, char **argv)
 
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 						 MHD_USE_ERROR_LOG,
-						 0, NULL, NULL, gw_access_handler, NULL,
+						 (uint16_t) gw.listen_port, NULL, NULL, gw_access_handler, NULL,
 						 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
 						 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) gw.threads,
 						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) gw.max_connections + 64,
