@@ -217,7 +217,7 @@ def bench_http():
     host, pgport = os.environ["PGHOST"], os.environ["PGPORT"]
     conninfo = f"host={host} port={pgport} dbname={DB} user=postgres"
     proc = subprocess.Popen([gw, "--listen", f"127.0.0.1:{port}", "--db-uri", conninfo, "--anon-role", "postgres",
-                             "--pool", "32", "--threads", "32"], stderr=open(os.path.join(ROOT, ".run", "bench-gateway.log"), "w"))
+                             "--pool", "32"], stderr=open(os.path.join(ROOT, ".run", "bench-gateway.log"), "w"))
     time.sleep(0.5)
     print(f"\n### HTTP: PUT of a {size_label(os.path.getsize(image))} PNG, requests per second (median of {ROUNDS})\n")
     print("| connections | gateway (wrk) | p50 ms | p99 ms | direct libpq | p50 ms | p99 ms | gateway/direct |")

@@ -172,8 +172,15 @@ gw_pool_release(gw_conn *c, int broken)
 		return;
 	if (broken || (c->pg && (PQstatus(c->pg) != CONNECTION_OK ||
 							 PQtransactionStatus(c->pg) != PQTRANS_IDLE)))
+		broken = 1;
+	if (broken)
 		entry_close(c);
 	pthread_mutex_lock(&pool_lock);
+	/* what broke one connection (a server restart) broke the idle ones too */
+	if (broken)
+		for (int i = 0; i < pool_n; i++)
+			if (!pool[i].in_use && &pool[i] != c)
+				entry_close(&pool[i]);
 	c->in_use = 0;
 	pthread_cond_signal(&pool_free);
 	pthread_mutex_unlock(&pool_lock);
