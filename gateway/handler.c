@@ -53,6 +53,7 @@ typedef struct gw_request
 {
 	gw_method	method;
 	gw_route	route;
+	char		id[16];			/* route.product_id as SQL parameter text */
 	gw_format	fmt;
 	char	   *path;
 	char	   *method_name;
@@ -140,6 +141,16 @@ fail(struct MHD_Connection *conn, gw_request *r, int status, const char *code,
 
 	gw_error_set(&err, status, code, message, details, NULL);
 	return send_error(conn, r, &err, allow);
+}
+
+/* 404 for a product without an image (P0002, as the SQL functions say it). */
+static enum MHD_Result
+fail_no_image(struct MHD_Connection *conn, gw_request *r)
+{
+	char		msg[64];
+
+	snprintf(msg, sizeof(msg), "product %d has no image", r->route.product_id);
+	return fail(conn, r, 404, "P0002", msg, NULL, NULL);
 }
 
 /* ---- database ---- */
@@ -453,10 +464,9 @@ http_date(const char *iso, char *out, size_t outlen)
 static enum MHD_Result
 handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 {
-	char		id[16];
 	char	   *tags = gw_etag_list(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 															 MHD_HTTP_HEADER_IF_NONE_MATCH));
-	const char *values[2] = {id, tags ? tags : ""};
+	const char *values[2] = {r->id, tags ? tags : ""};
 	PGresult   *res = NULL;
 	gw_error	err = {0};
 	struct MHD_Response *resp;
@@ -465,7 +475,6 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 				lastmod[64];
 	int			status;
 
-	snprintf(id, sizeof(id), "%d", r->route.product_id);
 	if (run(ST_GET_IMAGE, auth, values, NULL, NULL, 1, &res, &err) != 0)
 	{
 		free(tags);
@@ -475,8 +484,7 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
 	{
 		PQclear(res);
-		snprintf(etag, sizeof(etag), "product %d has no image", r->route.product_id);
-		return fail(conn, r, 404, "P0002", etag, NULL, NULL);
+		return fail_no_image(conn, r);
 	}
 	snprintf(etag, sizeof(etag), "\"%.*s\"", PQgetlength(res, 0, 1), PQgetvalue(res, 0, 1));
 	{
@@ -527,7 +535,6 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 static enum MHD_Result
 handle_save(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 {
-	char		id[16];
 	const char *values[2];
 	int			lengths[2] = {0, 0};
 	int			formats[2] = {0, 1};
@@ -554,8 +561,7 @@ handle_save(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 			return fail(conn, r, 415, "0A000", msg, NULL, NULL);
 		}
 	}
-	snprintf(id, sizeof(id), "%d", r->route.product_id);
-	values[0] = id;
+	values[0] = r->id;
 	values[1] = (const char *) r->body;
 	lengths[1] = (int) r->body_len;
 	if (run(ST_SAVE, auth, values, lengths, formats, 0, &res, &err) != 0)
@@ -570,7 +576,6 @@ handle_save(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 static enum MHD_Result
 handle_info(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 {
-	char		id[16];
 	const char *values[2];
 	int			lengths[2] = {0, 0};
 	int			formats[2] = {0, 0};
@@ -582,8 +587,7 @@ handle_info(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 	char	   *text = NULL;
 	enum MHD_Result ret;
 
-	snprintf(id, sizeof(id), "%d", r->route.product_id);
-	values[0] = id;
+	values[0] = r->id;
 	if (put)
 	{
 		if (r->body_len == 0)
@@ -606,11 +610,8 @@ handle_info(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 		return send_error(conn, r, &err, NULL);
 	if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
 	{
-		char		msg[64];
-
 		PQclear(res);
-		snprintf(msg, sizeof(msg), "product %d has no image", r->route.product_id);
-		return fail(conn, r, 404, "P0002", msg, NULL, NULL);
+		return fail_no_image(conn, r);
 	}
 	if (r->fmt == GW_FMT_XML)
 		ret = reply_rows_xml(conn, r, res);
@@ -634,12 +635,10 @@ handle_info(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 static enum MHD_Result
 handle_delete(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 {
-	char		id[16];
-	const char *values[1] = {id};
+	const char *values[1] = {r->id};
 	PGresult   *res = NULL;
 	gw_error	err = {0};
 
-	snprintf(id, sizeof(id), "%d", r->route.product_id);
 	if (run(ST_DELETE, auth, values, NULL, NULL, 0, &res, &err) != 0)
 		return send_error(conn, r, &err, NULL);
 	PQclear(res);
@@ -750,6 +749,7 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url)
 	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 
 	gw_parse_route(r->method, url, &r->route);
+	snprintf(r->id, sizeof(r->id), "%d", r->route.product_id);
 	r->fmt = gw_negotiate(accept);
 
 	if (atomic_load(&gw_open_connections) > gw.max_connections)

@@ -10,25 +10,16 @@
 
 #include "product_image.h"
 
-/* Validate an image, filling *header, or raise the contract's error. */
+/*
+ * Validate an image, filling *header, or raise the contract's error.  The
+ * decoder checks emptiness and the byte limit first, before any library runs.
+ */
 void
 CheckImage(const uint8 *data, size_t len, pi_header *header)
 {
 	pi_limits	limits;
 	char		msg[PI_MESSAGE_LEN];
 	int			rc;
-
-	if (len == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("Image bitmap is missing from body.")));
-
-	if (len > (size_t) pi_max_bytes)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("image exceeds product_image.max_bytes"),
-				 errdetail("The image is %zu bytes; the limit is %d bytes.", len, pi_max_bytes),
-				 errhint("A superuser can raise product_image.max_bytes.")));
 
 	limits.max_bytes = (uint64_t) pi_max_bytes;
 	limits.max_pixels = (uint64_t) pi_max_pixels;

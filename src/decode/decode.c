@@ -64,7 +64,7 @@ pi_decode(const uint8_t *data, size_t len, pi_mode mode,
 	if (data == NULL || len == 0)
 		return pi_fail(&job, PI_ERR_EMPTY, "image is empty");
 	if ((uint64_t) len > job.max_bytes)
-		return pi_fail(&job, PI_ERR_LIMIT_BYTES, "image is %llu bytes, the limit is %llu",
+		return pi_fail(&job, PI_ERR_LIMIT_BYTES, "The image is %llu bytes; the limit is %llu bytes.",
 					   (unsigned long long) len, (unsigned long long) job.max_bytes);
 
 	header->format = pi_detect(data, len);

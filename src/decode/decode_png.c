@@ -54,59 +54,29 @@ png_read_mem(png_structp png, png_bytep out, size_t n)
 }
 
 /*
- * Walk the chunks before IDAT, distrusting lengths, for APNG's frame count:
- * acTL's num_frames, plus one when the default image (IDAT) is not itself a
- * frame (no fcTL before IDAT), as Pillow counts.  0 when not an APNG or when
- * acTL is invalid (num_frames 0 or over 2^31 - 1, or acTL twice).
- */
-static uint32_t
-png_apng_frames(const uint8_t *d, size_t len)
-{
-	size_t		pos = 8;
-	uint32_t	num_frames = 0;
-	int			fctl_before_idat = 0;
-
-	while (len - pos >= 12)
-	{
-		uint32_t	clen = (uint32_t) d[pos] << 24 | (uint32_t) d[pos + 1] << 16 |
-			(uint32_t) d[pos + 2] << 8 | d[pos + 3];
-		const uint8_t *type = d + pos + 4;
-
-		if (clen > len - pos - 12)
-			return 0;
-		if (memcmp(type, "IDAT", 4) == 0)
-			break;
-		if (memcmp(type, "fcTL", 4) == 0)
-			fctl_before_idat = 1;
-		if (memcmp(type, "acTL", 4) == 0 && num_frames != 0)
-			return 0;			/* a second acTL makes the animation invalid */
-		if (memcmp(type, "acTL", 4) == 0 && clen >= 8)
-		{
-			const uint8_t *p = d + pos + 8;
-
-			num_frames = (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-			if (num_frames > 0x7FFFFFFFu)
-				return 0;
-		}
-		pos += 12 + (size_t) clen;
-	}
-	if (num_frames == 0)
-		return 0;
-	return fctl_before_idat ? num_frames : num_frames + 1;
-}
-
-/*
+ * One walk over the chunk headers, before libpng runs.
+ *
  * libpng allocates a chunk's buffer from its length field before reading the
- * data, so a few bytes can ask for 2 GB (found by fuzzing).  Refuse any chunk
+ * data, so a few bytes can ask for 2 GB (found by fuzzing): refuse any chunk
  * that claims more bytes than remain, up to the first IDAT (all libpng reads
  * in header mode) or, in full mode, up to IEND.
+ *
+ * On the way, APNG's frame count: acTL's num_frames, plus one when the
+ * default image (IDAT) is not itself a frame (no fcTL before IDAT), as Pillow
+ * counts.  *apng_frames is 0 when not an APNG or when acTL is invalid
+ * (num_frames 0 or over 2^31 - 1, or acTL twice).
  */
 static int
-png_check_chunk_lengths(pi_job *job)
+png_scan_chunks(pi_job *job, uint32_t *apng_frames)
 {
 	const uint8_t *d = job->data;
 	size_t		pos = 8;
+	uint32_t	num_frames = 0;
+	int			fctl_before_idat = 0,
+				actl_invalid = 0,
+				seen_idat = 0;
 
+	*apng_frames = 0;
 	while (job->len - pos >= 8)
 	{
 		uint32_t	clen = (uint32_t) d[pos] << 24 | (uint32_t) d[pos + 1] << 16 |
@@ -117,11 +87,34 @@ png_check_chunk_lengths(pi_job *job)
 			return pi_fail(job, PI_ERR_CORRUPT,
 						   "chunk %.4s at offset %zu needs %llu bytes, only %zu remain",
 						   (const char *) type, pos, (unsigned long long) clen + 12, job->len - pos);
-		if (memcmp(type, "IEND", 4) == 0 ||
-			(job->mode != PI_MODE_FULL && memcmp(type, "IDAT", 4) == 0))
+		if (memcmp(type, "IEND", 4) == 0)
 			break;
+		if (memcmp(type, "IDAT", 4) == 0)
+		{
+			seen_idat = 1;
+			if (job->mode != PI_MODE_FULL)
+				break;
+		}
+		else if (!seen_idat && memcmp(type, "fcTL", 4) == 0)
+			fctl_before_idat = 1;
+		else if (!seen_idat && memcmp(type, "acTL", 4) == 0)
+		{
+			if (num_frames != 0)
+				actl_invalid = 1;	/* a second acTL makes the animation invalid */
+			else if (clen >= 8)
+			{
+				const uint8_t *p = d + pos + 8;
+
+				num_frames = (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 |
+					(uint32_t) p[2] << 8 | p[3];
+				if (num_frames > 0x7FFFFFFFu)
+					actl_invalid = 1;
+			}
+		}
 		pos += 12 + (size_t) clen;
 	}
+	if (num_frames != 0 && !actl_invalid)
+		*apng_frames = fctl_before_idat ? num_frames : num_frames + 1;
 	return PI_OK;
 }
 
@@ -139,9 +132,10 @@ pi_decode_png(pi_job *job)
 	int			bit_depth,
 				color_type,
 				interlace;
-	uint32_t	apng;
 
-	rc = png_check_chunk_lengths(job);
+	rc = png_scan_chunks(job, &h->frames);	/* 0 unless an APNG */
+	if (h->frames == 0)
+		h->frames = 1;
 	if (rc != PI_OK)
 		return rc;
 	png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_on_error, png_on_warning);
@@ -195,8 +189,6 @@ pi_decode_png(pi_job *job)
 			strcpy(h->color_type, "rgb+alpha");
 			break;
 	}
-	apng = png_apng_frames(job->data, job->len);
-	h->frames = apng >= 1 ? apng : 1;
 #ifdef PNG_eXIf_SUPPORTED
 	{
 		png_uint_32 exif_len = 0;
