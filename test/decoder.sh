@@ -34,6 +34,25 @@ for flag in "" --full; do
 done
 echo "decoder: $(wc -l < "$TMP/crashers") crashers x 2 modes fail cleanly (ASan+UBSan+LSan clean)"
 
+# No library may write to stderr (libpng, libtiff and libjpeg would by default):
+# the plain build, every fixture, crasher and corpus file, both modes, stderr kept.
+PLAIN=$ROOT/src/decode/pi-inspect
+make -s -C "$ROOT" src/decode/pi-inspect >/dev/null
+: > "$TMP/stderr"
+for flag in "" --full; do
+    (cd "$ROOT/test/fixtures" && ls | grep -v '\.py$' | xargs "$PLAIN" $flag) > /dev/null 2>> "$TMP/stderr"
+    (cd "$ROOT/test/crashers" && xargs -a "$TMP/crashers" "$PLAIN" $flag) > /dev/null 2>> "$TMP/stderr"
+    if [ -f "$CORPUS/manifest.csv" ]; then
+        tail -n +2 "$CORPUS/manifest.csv" | cut -d, -f1 |
+            (cd "$CORPUS" && xargs "$PLAIN" $flag) > /dev/null 2>> "$TMP/stderr"
+    fi
+done
+if [ -s "$TMP/stderr" ]; then
+    echo "decoder: a library wrote to stderr:"; head -5 "$TMP/stderr"
+    exit 1
+fi
+echo "decoder: no library wrote to stderr (fixtures, crashers and corpus, both modes)"
+
 if [ -f "$CORPUS/manifest.csv" ]; then
     tail -n +2 "$CORPUS/manifest.csv" | cut -d, -f1 > "$TMP/files"
     cd "$CORPUS"

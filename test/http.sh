@@ -319,10 +319,22 @@ grep -qE '^PUT /api/v1/Product/1/Image 200 [0-9]+ [0-9]+ [0-9.]+ms$' "$TMP/anon.
     --db-uri "host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator password=auth-secret" 2>"$TMP/term.log" &
 tp=$!
 sleep 0.5
-curl -s -o /dev/null -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $((PORT_ANON + 4)) 17 Image)" &
+# an upload still in flight when SIGTERM arrives (2 s at 512 KB/s) must be finished
+/usr/bin/python3 - "$TMP/slow.jpg" <<'PY'
+import random, sys
+from PIL import Image
+rnd = random.Random(3)
+Image.frombytes("RGB", (600, 600), rnd.randbytes(600 * 600 * 3)).save(sys.argv[1], quality=95)
+PY
+curl -s -o /dev/null -w '%{http_code}' --limit-rate 512K -X PUT --data-binary @"$TMP/slow.jpg" "${OCT[@]}" \
+    "$(url $((PORT_ANON + 4)) 17 Image)" > "$TMP/inflight" &
+cp=$!
+sleep 0.5
 kill -TERM $tp
 wait $tp
 [ $? = 0 ] && ok || bad "sigterm: exit status not 0: $(cat "$TMP/term.log")"
+wait $cp
+[ "$(cat "$TMP/inflight")" = 200 ] && ok || bad "sigterm: the in-flight upload got '$(cat "$TMP/inflight")', want 200"
 
 echo "http: $PASS passed, $FAILED failed"
 psql -X -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
