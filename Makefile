@@ -1,23 +1,26 @@
 # product_image: PGXS build of the extension, plus the decoder tool and the gateway.
 EXTENSION = product_image
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 MODULE_big = product_image
 DECODE_OBJS = src/decode/detect.o src/decode/decode.o src/decode/decode_png.o src/decode/decode_jpeg.o \
-	src/decode/decode_gif.o src/decode/decode_tiff.o src/decode/exif.o
-OBJS = src/product_image.o src/image_check.o src/image_info.o src/image_save.o $(DECODE_OBJS)
+	src/decode/decode_gif.o src/decode/decode_tiff.o src/decode/exif.o src/decode/render.o
+OBJS = src/product_image.o src/image_check.o src/image_info.o src/image_save.o src/image_render.o \
+	$(DECODE_OBJS)
 
-DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+# 0.2.0 installs as 0.1.0 plus the update script, as PostgreSQL does when no
+# 0.2.0 install script exists: one path, tested by every install.
+DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
 
 # pg_regress: sql/NAME.sql and expected/NAME.out, in this order.
-REGRESS = setup formats errors save attach privileges limits modes postgrest
+REGRESS = setup formats errors save attach privileges limits modes postgrest renditions
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 OPTFLAGS ?= -O2
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -Werror
 PG_CFLAGS = $(OPTFLAGS)
-SHLIB_LINK = -lpng -ljpeg -lgif -ltiff
+SHLIB_LINK = -lpng -ljpeg -lgif -ltiff -lm
 
 EXTRA_CLEAN = src/decode/pi-inspect src/decode/libpidecode.a
 
@@ -28,7 +31,7 @@ include $(PGXS)
 all: src/decode/pi-inspect gateway
 
 src/decode/pi-inspect: src/decode/pi_inspect.c $(DECODE_OBJS)
-	$(CC) $(CFLAGS) -Wall -Wextra -Werror -o $@ $^ -lpng -ljpeg -lgif -ltiff
+	$(CC) $(CFLAGS) -Wall -Wextra -Werror -o $@ $^ -lpng -ljpeg -lgif -ltiff -lm
 
 gateway:
 	$(MAKE) -C gateway

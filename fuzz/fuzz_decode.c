@@ -1,7 +1,8 @@
 /*
  * fuzz_decode.c
  *		libFuzzer target for src/decode: the last input byte picks the options
- *		(mode, pixel limit, byte limit), so one target covers the whole API.
+ *		(mode, pixel limit, byte limit, and whether to render, to which box
+ *		and type), so one target covers the whole API.
  */
 #include "decode.h"
 
@@ -26,6 +27,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	limits.max_pixels = pixel_limits[(opt >> 1) & 3];
 	if (opt & 0x08)
 		limits.max_bytes = size > 1 ? size - 1 : 1;	/* one byte too few */
+	if (opt & 0x10)
+	{
+		static const uint32_t boxes[4] = {0, 1, 7, 64};
+		pi_render_opts ro = {0};
+		pi_rendition out;
+
+		/* render: the pixel limit keeps the fuzzer's memory small */
+		if (limits.max_pixels == 0)
+			limits.max_pixels = 4000000;
+		ro.max_w = boxes[(opt >> 5) & 3];
+		ro.max_h = boxes[(opt >> 6) & 3];
+		ro.max_side = 256;
+		ro.type = (pi_format) (opt & 0x08 ? PI_FORMAT_GIF : (opt & 1) ? PI_FORMAT_JPEG : PI_FORMAT_UNKNOWN);
+		limits.max_bytes = 0;
+		if (pi_render(data, size, &limits, &ro, &out, msg) == PI_OK)
+			pi_rendition_free(&out);
+		return 0;
+	}
 	(void) pi_decode(data, size, (opt & 1) ? PI_MODE_FULL : PI_MODE_HEADER, &limits, &header, msg);
 	(void) pi_describe_unsupported(data, size);
 	return 0;

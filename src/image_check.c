@@ -24,7 +24,14 @@ CheckImage(const uint8 *data, size_t len, pi_header *header)
 	limits.max_bytes = (uint64_t) pi_max_bytes;
 	limits.max_pixels = (uint64_t) pi_max_pixels;
 	rc = pi_decode(data, len, (pi_mode) pi_validate, &limits, header, msg);
+	if (rc != PI_OK)
+		ReportDecodeError(rc, header->format, msg);
+}
 
+/* One SQLSTATE per decoder code, for validation and rendering alike. */
+void
+ReportDecodeError(int rc, pi_format format, const char *msg)
+{
 	switch (rc)
 	{
 		case PI_OK:
@@ -44,7 +51,7 @@ CheckImage(const uint8 *data, size_t len, pi_header *header)
 		case PI_ERR_CORRUPT:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("corrupt or truncated %s image", pi_format_name(header->format)),
+					 errmsg("corrupt or truncated %s image", pi_format_name(format)),
 					 errdetail("%s", msg)));
 			break;
 		case PI_ERR_LIMIT_BYTES:

@@ -71,7 +71,7 @@ PiInitSaveCache(void)
  * would fold the parameters into constants, copying the image into the plan
  * (several times: the bench measured 7x the image's size in backend memory).
  */
-static SPIPlanPtr
+SPIPlanPtr
 PrepareKept(const char *sql, int nargs, Oid *argtypes)
 {
 	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);

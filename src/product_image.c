@@ -17,6 +17,10 @@ PG_MODULE_MAGIC;
 int			pi_max_bytes = PI_DEFAULT_MAX_BYTES;
 int			pi_max_pixels = PI_DEFAULT_MAX_PIXELS;
 int			pi_validate = PI_MODE_HEADER;
+int			pi_jpeg_quality = PI_DEFAULT_JPEG_QUALITY;
+int			pi_max_rendition_side = PI_DEFAULT_MAX_SIDE;
+int			pi_rendition_cache_max_kb = 256 * 1024;
+bool		pi_rendition_cache = true;
 
 static const struct config_enum_entry validate_options[] = {
 	{"header", PI_MODE_HEADER, false},
@@ -52,6 +56,39 @@ PiInitGucs(void)
 							 "full also decodes every row of every frame or page.",
 							 &pi_validate,
 							 PI_MODE_HEADER, validate_options,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("product_image.jpeg_quality",
+							"JPEG quality of renditions (1 to 100).",
+							NULL,
+							&pi_jpeg_quality,
+							PI_DEFAULT_JPEG_QUALITY, 1, 100,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("product_image.max_rendition_side",
+							"Largest width or height, in pixels, of a rendition.",
+							"Larger w or h arguments are refused; an image converted without w and h "
+							"is scaled down to fit.",
+							&pi_max_rendition_side,
+							PI_DEFAULT_MAX_SIDE, 1, 65535,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("product_image.rendition_cache_max_bytes",
+							"Size of the rendition cache; the least recently used renditions are evicted past it.",
+							"0 keeps nothing.",
+							&pi_rendition_cache_max_kb,
+							256 * 1024, 0, INT_MAX,
+							PGC_SUSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("product_image.rendition_cache",
+							 "Whether renditions are read from and written to the rendition cache.",
+							 NULL,
+							 &pi_rendition_cache,
+							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 

@@ -17,14 +17,14 @@ cd "$ROOT/test/fixtures"
 for mode in header full; do
     flag=""; [ $mode = full ] && flag=--full
     # shellcheck disable=SC2046
-    "$BIN" $flag $(ls | grep -v '\.py$') > "$TMP/fixtures_$mode.tsv"
+    "$BIN" $flag $(ls -p | grep -v '/$' | grep -v '\.py$') > "$TMP/fixtures_$mode.tsv"
 done
 cat "$TMP/fixtures_header.tsv" "$TMP/fixtures_full.tsv" > "$TMP/fixtures.tsv"
 if ! diff -u "$ROOT/test/decoder_fixtures.expected" "$TMP/fixtures.tsv"; then
     echo "decoder: fixture results differ from test/decoder_fixtures.expected"
     exit 1
 fi
-n=$(ls | grep -vc '\.py$')
+n=$(ls -p | grep -v '/$' | grep -vc '\.py$')
 echo "decoder: $n fixtures x 2 modes match the expected headers and errors (ASan+UBSan+LSan clean)"
 
 cd "$ROOT/test/crashers"
@@ -34,13 +34,26 @@ for flag in "" --full; do
 done
 echo "decoder: $(wc -l < "$TMP/crashers") crashers x 2 modes fail cleanly (ASan+UBSan+LSan clean)"
 
+# Renditions: every fixture and crasher rendered to each type under the
+# sanitizers, then the rendition checks (sizes, orientation, colour, alpha,
+# quality against Pillow) on the plain build.
+for type in auto png jpeg gif; do
+    (cd "$ROOT/test/fixtures" && find . -type f ! -name '*.py' | sort | xargs "$BIN" --render 40 30 $type) > /dev/null
+    xargs -a "$TMP/crashers" "$BIN" --render 64 0 $type > /dev/null
+done
+echo "decoder: fixtures and crashers rendered to PNG, JPEG and GIF (ASan+UBSan+LSan clean)"
+make -s -C "$ROOT" src/decode/pi-inspect >/dev/null
+/usr/bin/python3 "$ROOT/test/render_check.py" "$ROOT/src/decode/pi-inspect" "$ROOT/test/fixtures/render" > "$TMP/render_check" ||
+    { cat "$TMP/render_check"; exit 1; }
+echo "decoder: renditions: $(grep -c '^ok' "$TMP/render_check") checks of sizes, orientation, colour, alpha and quality pass"
+
 # No library may write to stderr (libpng, libtiff and libjpeg would by default):
 # the plain build, every fixture, crasher and corpus file, both modes, stderr kept.
 PLAIN=$ROOT/src/decode/pi-inspect
 make -s -C "$ROOT" src/decode/pi-inspect >/dev/null
 : > "$TMP/stderr"
 for flag in "" --full; do
-    (cd "$ROOT/test/fixtures" && ls | grep -v '\.py$' | xargs "$PLAIN" $flag) > /dev/null 2>> "$TMP/stderr"
+    (cd "$ROOT/test/fixtures" && ls -p | grep -v '/$' | grep -v '\.py$' | xargs "$PLAIN" $flag) > /dev/null 2>> "$TMP/stderr"
     (cd "$ROOT/test/crashers" && xargs -a "$TMP/crashers" "$PLAIN" $flag) > /dev/null 2>> "$TMP/stderr"
     if [ -f "$CORPUS/manifest.csv" ]; then
         tail -n +2 "$CORPUS/manifest.csv" | cut -d, -f1 |
@@ -58,7 +71,8 @@ if [ -f "$CORPUS/manifest.csv" ]; then
     cd "$CORPUS"
     xargs -a "$TMP/files" "$BIN" > /dev/null
     xargs -a "$TMP/files" "$BIN" --full > /dev/null
-    echo "decoder: $(wc -l < "$TMP/files") corpus files x 2 modes under ASan+UBSan+LSan: clean"
+    xargs -a "$TMP/files" "$BIN" --render 64 64 auto > /dev/null
+    echo "decoder: $(wc -l < "$TMP/files") corpus files x 2 modes and rendered, under ASan+UBSan+LSan: clean"
 else
     echo "decoder: corpus SKIPPED, none at $CORPUS"
 fi

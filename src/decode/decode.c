@@ -45,6 +45,13 @@ int
 pi_decode(const uint8_t *data, size_t len, pi_mode mode,
 		  const pi_limits *limits, pi_header *header, char *msg)
 {
+	return pi_decode_sink(data, len, mode, limits, header, msg, NULL);
+}
+
+int
+pi_decode_sink(const uint8_t *data, size_t len, pi_mode mode,
+			   const pi_limits *limits, pi_header *header, char *msg, pi_sink *sink)
+{
 	char		localmsg[PI_MESSAGE_LEN];
 	pi_job		job;
 	int			rc;
@@ -57,6 +64,7 @@ pi_decode(const uint8_t *data, size_t len, pi_mode mode,
 	job.header = header;
 	job.msg = msg ? msg : localmsg;
 	job.msg[0] = '\0';
+	job.sink = sink;
 
 	memset(header, 0, sizeof(*header));
 	header->frames = 1;

@@ -93,4 +93,43 @@ extern const char *pi_strerror(int code);
 extern const char *pi_format_name(pi_format format);
 extern const char *pi_format_mime(pi_format format);
 
+/*
+ * Renditions: decode the first frame or page, apply the orientation, scale
+ * down to fit a box (never up), encode as JPEG, PNG or GIF.
+ *
+ * JPEG sources decode at 1/2, 1/4 or 1/8 scale when the box allows; PNG
+ * (non-interlaced), JPEG and TIFF rows stream into an area-averaging
+ * resampler, so memory is one output frame plus a few source rows (an
+ * interlaced PNG, a GIF frame and a TIFF strip or tile band are held whole,
+ * within max_pixels).  The output never exceeds max_side on either side.
+ */
+typedef struct pi_render_opts
+{
+	uint32_t	max_w;			/* box width, 0 when not given */
+	uint32_t	max_h;			/* box height, 0 when not given */
+	uint32_t	max_side;		/* hard bound on either output side (0: 4096) */
+	pi_format	type;			/* PNG, JPEG or GIF; UNKNOWN: the source's (TIFF: PNG) */
+	int			jpeg_quality;	/* 1..100 (0: 85) */
+	int			png_level;		/* zlib level 0..9 (-1: 1, fast) */
+} pi_render_opts;
+
+typedef struct pi_rendition
+{
+	uint8_t    *data;			/* malloc'd; free with pi_rendition_free */
+	size_t		len;
+	uint32_t	width;
+	uint32_t	height;
+	pi_format	format;
+} pi_rendition;
+
+#define PI_DEFAULT_MAX_SIDE		4096
+#define PI_DEFAULT_JPEG_QUALITY 85
+
+extern int	pi_render(const uint8_t *data, size_t len, const pi_limits *limits,
+					  const pi_render_opts *opts, pi_rendition *out, char *msg);
+extern void pi_rendition_free(pi_rendition *out);
+
+/* The output format pi_render picks for a source format and a requested type. */
+extern pi_format pi_render_format(pi_format source, pi_format requested);
+
 #endif							/* PI_DECODE_H */

@@ -48,6 +48,80 @@ gif_error(pi_job *job, int err)
 	return pi_fail(job, PI_ERR_CORRUPT, "giflib: %s", s ? s : "unknown error");
 }
 
+/*
+ * Rendering: the first frame, drawn on a transparent canvas of the reported
+ * size.  The frame's indices are read whole (GIF interlacing completes no
+ * row in order), then canvas rows stream to the sink as RGBA.  *buf is
+ * freed by the caller.
+ */
+static int
+gif_render(pi_job *job, GifFileType *gif, int trans, GifByteType **buf)
+{
+	const pi_header *h = job->header;
+	const ColorMapObject *map = gif->Image.ColorMap ? gif->Image.ColorMap : gif->SColorMap;
+	uint32_t	fw = (uint32_t) gif->Image.Width,
+				fh = (uint32_t) gif->Image.Height,
+				left = (uint32_t) gif->Image.Left,
+				top = (uint32_t) gif->Image.Top,
+				want_w,
+				want_h;
+	GifByteType *frame;
+	uint8_t    *rgba;
+	int			rc;
+
+	pi_sink_want(job, &want_w, &want_h);
+	*buf = malloc((size_t) fw * fh + (size_t) h->width * 4);
+	if (*buf == NULL)
+		return pi_fail(job, PI_ERR_NOMEM, "cannot allocate a %u x %u frame", fw, fh);
+	frame = *buf;
+	rgba = *buf + (size_t) fw * fh;
+	if (gif->Image.Interlace)
+	{
+		static const uint32_t start[4] = {0, 4, 2, 1},
+					step[4] = {8, 8, 4, 2};
+
+		for (int pass = 0; pass < 4; pass++)
+			for (uint32_t y = start[pass]; y < fh; y += step[pass])
+				if (DGifGetLine(gif, frame + (size_t) y * fw, (int) fw) == GIF_ERROR)
+					return gif_error(job, gif->Error);
+	}
+	else
+		for (uint32_t y = 0; y < fh; y++)
+			if (DGifGetLine(gif, frame + (size_t) y * fw, (int) fw) == GIF_ERROR)
+				return gif_error(job, gif->Error);
+
+	rc = pi_sink_begin(job, h->width, h->height, 4);
+	if (rc != PI_OK)
+		return rc;
+	for (uint32_t y = 0; y < h->height; y++)
+	{
+		memset(rgba, 0, (size_t) h->width * 4);
+		if (y >= top && y - top < fh)
+		{
+			const GifByteType *idx = frame + (size_t) (y - top) * fw;
+
+			for (uint32_t x = 0; x < fw && left + x < h->width; x++)
+			{
+				uint8_t    *o = rgba + (size_t) (left + x) * 4;
+
+				if (idx[x] == trans)
+					continue;
+				if (map != NULL && idx[x] < map->ColorCount)
+				{
+					o[0] = map->Colors[idx[x]].Red;
+					o[1] = map->Colors[idx[x]].Green;
+					o[2] = map->Colors[idx[x]].Blue;
+				}
+				else if (map == NULL)
+					o[0] = o[1] = o[2] = idx[x];	/* no palette at all: gray */
+				o[3] = 255;
+			}
+		}
+		pi_sink_row(job, rgba);
+	}
+	return PI_OK;
+}
+
 int
 pi_decode_gif(pi_job *job)
 {
@@ -56,7 +130,8 @@ pi_decode_gif(pi_job *job)
 	GifFileType *gif;
 	GifByteType *line = NULL;
 	int			err = 0,
-				rc = PI_OK;
+				rc = PI_OK,
+				trans = -1;		/* the first frame's transparent index */
 	uint32_t	frames = 0;
 
 	gif = DGifOpen(&src, gif_read_mem, &err);
@@ -104,6 +179,8 @@ pi_decode_gif(pi_job *job)
 			}
 			while (ext != NULL)
 			{
+				if (code == GRAPHICS_EXT_FUNC_CODE && ext[0] >= 4 && frames == 0)
+					trans = (ext[1] & 1) ? ext[4] : -1;
 				if (code == GRAPHICS_EXT_FUNC_CODE && ext[0] >= 4 && (ext[1] & 1))
 					h->has_alpha = 1;
 				code = -1;		/* only the first sub-block carries the flags */
@@ -136,6 +213,11 @@ pi_decode_gif(pi_job *job)
 			rc = pi_add_frame(job, fw, fh);
 			if (rc != PI_OK)
 				goto done;
+			if (job->sink != NULL)
+			{
+				rc = gif_render(job, gif, trans, &line);
+				goto done;
+			}
 			if (job->mode == PI_MODE_FULL)
 			{
 				free(line);
@@ -187,5 +269,118 @@ pi_decode_gif(pi_job *job)
 done:
 	free(line);
 	DGifCloseFile(gif, &err);
+	return rc;
+}
+
+/* giflib output callback: append to the pi_buf. */
+static int
+gif_write_mem(GifFileType *gif, const GifByteType *bytes, int n)
+{
+	pi_buf	   *buf = (pi_buf *) gif->UserData;
+
+	if (n < 0 || pi_buf_append(buf, bytes, (size_t) n) != PI_OK)
+		return 0;
+	return n;
+}
+
+/*
+ * Encode RGBA as a single-frame GIF: giflib's median-cut GifQuantizeBuffer
+ * picks the palette (255 colours and a transparent index when any pixel is
+ * less than half opaque).
+ */
+int
+pi_encode_gif(pi_job *job, const uint8_t *rgba, uint32_t w, uint32_t h,
+			  int has_alpha, pi_buf *out)
+{
+	size_t		n = (size_t) w * h;
+	GifByteType *planes = NULL,
+			   *idx;
+	GifColorType colors[256];
+	ColorMapObject *map = NULL;
+	GifFileType *gif = NULL;
+	int			ncolors = has_alpha ? 255 : 256,
+				err = 0,
+				rc = PI_OK;
+
+	if (w > 65535 || h > 65535)
+		return pi_fail(job, PI_ERR_LIMIT_PIXELS, "GIF sides are at most 65535 pixels");
+	planes = malloc(n * 4);
+	if (planes == NULL)
+		return pi_fail(job, PI_ERR_NOMEM, "cannot allocate %zu bytes", n * 4);
+	idx = planes + 3 * n;
+	for (size_t i = 0; i < n; i++)
+	{
+		planes[i] = rgba[i * 4];
+		planes[n + i] = rgba[i * 4 + 1];
+		planes[2 * n + i] = rgba[i * 4 + 2];
+	}
+	memset(colors, 0, sizeof(colors));
+	if (GifQuantizeBuffer(w, h, &ncolors, planes, planes + n, planes + 2 * n, idx, colors) == GIF_ERROR)
+	{
+		rc = pi_fail(job, PI_ERR_NOMEM, "giflib: cannot quantize the image");
+		goto done;
+	}
+	/*
+	 * giflib's median cut works on 5 bits per channel (255 comes out as 248):
+	 * set each palette entry to the mean of the pixels mapped to it.
+	 */
+	{
+		uint64_t	sum[256][4];
+
+		memset(sum, 0, sizeof(sum));
+		for (size_t i = 0; i < n; i++)
+		{
+			uint64_t   *e = sum[idx[i]];
+
+			e[0] += rgba[i * 4];
+			e[1] += rgba[i * 4 + 1];
+			e[2] += rgba[i * 4 + 2];
+			e[3]++;
+		}
+		for (int c = 0; c < 256; c++)
+			if (sum[c][3] > 0)
+			{
+				colors[c].Red = (GifByteType) ((sum[c][0] + sum[c][3] / 2) / sum[c][3]);
+				colors[c].Green = (GifByteType) ((sum[c][1] + sum[c][3] / 2) / sum[c][3]);
+				colors[c].Blue = (GifByteType) ((sum[c][2] + sum[c][3] / 2) / sum[c][3]);
+			}
+	}
+	if (has_alpha)
+		for (size_t i = 0; i < n; i++)
+			if (rgba[i * 4 + 3] < 128)
+				idx[i] = 255;
+	map = GifMakeMapObject(256, colors);
+	gif = EGifOpen(out, gif_write_mem, &err);
+	if (map == NULL || gif == NULL)
+	{
+		rc = pi_fail(job, PI_ERR_NOMEM, "giflib: cannot start the encoder");
+		goto done;
+	}
+	EGifSetGifVersion(gif, true);
+	if (EGifPutScreenDesc(gif, (int) w, (int) h, 8, 0, map) == GIF_ERROR)
+		goto fail;
+	if (has_alpha)
+	{
+		GifByteType gce[4] = {0x01, 0, 0, 255};	/* transparent index 255 */
+
+		if (EGifPutExtension(gif, GRAPHICS_EXT_FUNC_CODE, 4, gce) == GIF_ERROR)
+			goto fail;
+	}
+	if (EGifPutImageDesc(gif, 0, 0, (int) w, (int) h, false, NULL) == GIF_ERROR)
+		goto fail;
+	for (uint32_t y = 0; y < h; y++)
+		if (EGifPutLine(gif, idx + (size_t) y * w, (int) w) == GIF_ERROR)
+			goto fail;
+	rc = EGifCloseFile(gif, &err) == GIF_ERROR ? pi_fail(job, PI_ERR_LIMIT_BYTES, "giflib: cannot write (%d)", err) : PI_OK;
+	gif = NULL;
+	goto done;
+
+fail:
+	rc = pi_fail(job, PI_ERR_LIMIT_BYTES, "giflib: cannot write: %s", GifErrorString(gif->Error));
+done:
+	if (gif != NULL)
+		EGifCloseFile(gif, &err);
+	GifFreeMapObject(map);
+	free(planes);
 	return rc;
 }

@@ -63,6 +63,20 @@ jpeg_on_output(j_common_ptr cinfo)
 	(void) cinfo;
 }
 
+/* Our error manager: messages kept, never printed, errors unwind to ctx->jump. */
+static struct jpeg_error_mgr *
+jpeg_init_errors(jpeg_ctx *ctx, pi_job *job, int code)
+{
+	struct jpeg_error_mgr *err = jpeg_std_error(&ctx->pub);
+
+	ctx->pub.error_exit = jpeg_on_error;
+	ctx->pub.emit_message = jpeg_on_message;
+	ctx->pub.output_message = jpeg_on_output;
+	ctx->job = job;
+	ctx->code = code;
+	return err;
+}
+
 /* Refuse pathological progressive files before they burn CPU. */
 static void
 jpeg_on_progress(j_common_ptr cinfo)
@@ -77,6 +91,63 @@ jpeg_on_progress(j_common_ptr cinfo)
 	}
 }
 
+/*
+ * Rendering: pick the smallest DCT scale (1/8, 1/4, 1/2) that still covers
+ * the target, decode to RGB rows (CMYK and YCCK converted here; Adobe's
+ * inverted CMYK when the Adobe marker says so) and stream them to the sink.
+ * Called under the caller's setjmp; *buf is freed by the caller.
+ */
+static int
+jpeg_render(pi_job *job, j_decompress_ptr cinfo, uint8_t *volatile *buf)
+{
+	uint32_t	want_w,
+				want_h;
+	int			cmyk = cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK;
+	int			rc;
+
+	pi_sink_want(job, &want_w, &want_h);
+	cinfo->scale_num = 1;
+	cinfo->scale_denom = 1;
+	for (unsigned d = 8; d >= 2; d /= 2)
+		if ((cinfo->image_width + d - 1) / d >= want_w && (cinfo->image_height + d - 1) / d >= want_h)
+		{
+			cinfo->scale_denom = d;
+			break;
+		}
+	cinfo->out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+	jpeg_start_decompress(cinfo);
+	rc = pi_sink_begin(job, cinfo->output_width, cinfo->output_height, 3);
+	if (rc != PI_OK)
+		return rc;
+	*buf = malloc((size_t) cinfo->output_width * (cmyk ? 7 : 3));
+	if (*buf == NULL)
+		return pi_fail(job, PI_ERR_NOMEM, "cannot allocate a row of %u pixels", cinfo->output_width);
+	while (cinfo->output_scanline < cinfo->output_height)
+	{
+		JSAMPROW	rows[1];
+		uint8_t    *rgb = *buf;
+
+		rows[0] = cmyk ? *buf + (size_t) cinfo->output_width * 3 : *buf;
+		if (jpeg_read_scanlines(cinfo, rows, 1) != 1)
+			return pi_fail(job, PI_ERR_CORRUPT, "libjpeg: no progress reading scanlines");
+		if (cmyk)
+		{
+			const uint8_t *p = rows[0];
+			int			inv = cinfo->saw_Adobe_marker;
+
+			for (uint32_t x = 0; x < cinfo->output_width; x++, p += 4, rgb += 3)
+			{
+				unsigned	k = inv ? p[3] : 255u - p[3];
+
+				for (int c = 0; c < 3; c++)
+					rgb[c] = (uint8_t) (((inv ? p[c] : 255u - p[c]) * k + 127) / 255);
+			}
+		}
+		pi_sink_row(job, *buf);
+	}
+	return PI_OK;
+}
+
 int
 pi_decode_jpeg(pi_job *job)
 {
@@ -88,12 +159,7 @@ pi_decode_jpeg(pi_job *job)
 	volatile int rc = PI_OK;
 
 	memset(&cinfo, 0, sizeof(cinfo));
-	cinfo.err = jpeg_std_error(&ctx.pub);
-	ctx.pub.error_exit = jpeg_on_error;
-	ctx.pub.emit_message = jpeg_on_message;
-	ctx.pub.output_message = jpeg_on_output;
-	ctx.job = job;
-	ctx.code = PI_ERR_CORRUPT;
+	cinfo.err = jpeg_init_errors(&ctx, job, PI_ERR_CORRUPT);
 
 	if (setjmp(ctx.jump))
 	{
@@ -146,7 +212,9 @@ pi_decode_jpeg(pi_job *job)
 	}
 
 	rc = pi_add_frame(job, h->width, h->height);
-	if (rc != PI_OK || job->mode != PI_MODE_FULL)
+	if (rc == PI_OK && job->sink != NULL)
+		rc = jpeg_render(job, &cinfo, &row);
+	if (rc != PI_OK || job->mode != PI_MODE_FULL || job->sink != NULL)
 		goto done;
 
 	/*
@@ -185,5 +253,114 @@ pi_decode_jpeg(pi_job *job)
 done:
 	free(row);
 	jpeg_destroy_decompress(&cinfo);
+	return rc;
+}
+
+/* A destination manager writing into a pi_buf, 64 KiB at a time. */
+#define PI_JPEG_CHUNK 65536
+
+typedef struct jpeg_dst
+{
+	struct jpeg_destination_mgr pub;	/* must be first */
+	pi_buf	   *buf;
+	jpeg_ctx   *ctx;
+	JOCTET		chunk[PI_JPEG_CHUNK];
+} jpeg_dst;
+
+static void
+jpeg_dst_init(j_compress_ptr cinfo)
+{
+	jpeg_dst   *d = (jpeg_dst *) cinfo->dest;
+
+	d->pub.next_output_byte = d->chunk;
+	d->pub.free_in_buffer = PI_JPEG_CHUNK;
+}
+
+static void
+jpeg_dst_put(j_compress_ptr cinfo, size_t n)
+{
+	jpeg_dst   *d = (jpeg_dst *) cinfo->dest;
+	int			rc = pi_buf_append(d->buf, d->chunk, n);
+
+	if (rc != PI_OK)
+	{
+		d->ctx->code = rc;
+		pi_fail(d->ctx->job, rc, "JPEG output over %zu bytes", d->buf->max);
+		longjmp(d->ctx->jump, 1);
+	}
+	d->pub.next_output_byte = d->chunk;
+	d->pub.free_in_buffer = PI_JPEG_CHUNK;
+}
+
+static boolean
+jpeg_dst_empty(j_compress_ptr cinfo)
+{
+	jpeg_dst_put(cinfo, PI_JPEG_CHUNK);
+	return TRUE;
+}
+
+static void
+jpeg_dst_term(j_compress_ptr cinfo)
+{
+	jpeg_dst_put(cinfo, PI_JPEG_CHUNK - cinfo->dest->free_in_buffer);
+}
+
+/* Encode RGBA rows as a baseline JPEG, flattening any alpha on white. */
+int
+pi_encode_jpeg(pi_job *job, const uint8_t *rgba, uint32_t w, uint32_t h,
+			   int quality, pi_buf *out)
+{
+	struct jpeg_compress_struct cinfo;
+	jpeg_ctx	ctx;
+	jpeg_dst   *volatile dst = NULL;
+	uint8_t    *volatile row = NULL;
+	volatile int rc = PI_OK;
+
+	memset(&cinfo, 0, sizeof(cinfo));
+	cinfo.err = jpeg_init_errors(&ctx, job, PI_ERR_INTERNAL);
+	if (setjmp(ctx.jump))
+	{
+		rc = ctx.code;
+		goto done;
+	}
+	jpeg_create_compress(&cinfo);
+	dst = malloc(sizeof(jpeg_dst));
+	row = malloc((size_t) w * 3);
+	if (dst == NULL || row == NULL)
+	{
+		rc = pi_fail(job, PI_ERR_NOMEM, "cannot allocate a row of %u pixels", w);
+		goto done;
+	}
+	dst->pub.init_destination = jpeg_dst_init;
+	dst->pub.empty_output_buffer = jpeg_dst_empty;
+	dst->pub.term_destination = jpeg_dst_term;
+	dst->buf = out;
+	dst->ctx = &ctx;
+	cinfo.dest = &dst->pub;
+	cinfo.image_width = w;
+	cinfo.image_height = h;
+	cinfo.input_components = 3;
+	cinfo.in_color_space = JCS_RGB;
+	jpeg_set_defaults(&cinfo);
+	jpeg_set_quality(&cinfo, quality, TRUE);
+	jpeg_start_compress(&cinfo, TRUE);
+	for (uint32_t y = 0; y < h; y++)
+	{
+		const uint8_t *p = rgba + (size_t) y * w * 4;
+		JSAMPROW	rows[1];
+
+		for (uint32_t x = 0; x < w; x++, p += 4)
+			for (int c = 0; c < 3; c++)
+				row[x * 3 + c] = (uint8_t) ((p[c] * p[3] + 255u * (255u - p[3]) + 127) / 255);
+		rows[0] = row;
+		jpeg_write_scanlines(&cinfo, rows, 1);
+	}
+	jpeg_finish_compress(&cinfo);
+
+done:
+	cinfo.dest = NULL;			/* ours, not libjpeg's pool */
+	jpeg_destroy_compress(&cinfo);
+	free(row);
+	free(dst);
 	return rc;
 }

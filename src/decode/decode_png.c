@@ -118,6 +118,56 @@ png_scan_chunks(pi_job *job, uint32_t *apng_frames)
 	return PI_OK;
 }
 
+/*
+ * Rendering: the first (default) image as 8-bit RGB or RGBA rows.  Rows
+ * stream to the sink; an interlaced image is read whole into *buf first
+ * (Adam7 completes no row before its last pass).  Called under the caller's
+ * setjmp; *buf is freed by the caller.
+ */
+static int
+png_render(pi_job *job, png_structp png, png_infop info, uint8_t *volatile *buf)
+{
+	uint32_t	want_w,
+				want_h,
+				width = png_get_image_width(png, info),
+				height = png_get_image_height(png, info);
+	int			passes,
+				rc;
+	size_t		rowbytes;
+
+	pi_sink_want(job, &want_w, &want_h);
+	png_set_expand(png);		/* palette, low-bit gray and tRNS to 8-bit RGB(A) */
+	png_set_strip_16(png);
+	png_set_gray_to_rgb(png);
+	passes = png_set_interlace_handling(png);
+	png_read_update_info(png, info);
+	rowbytes = png_get_rowbytes(png, info);
+	if (rowbytes == 0 || rowbytes != (size_t) width * png_get_channels(png, info))
+		return pi_fail(job, PI_ERR_CORRUPT, "libpng: unexpected row size");
+	rc = pi_sink_begin(job, width, height, png_get_channels(png, info));
+	if (rc != PI_OK)
+		return rc;
+	*buf = malloc(passes > 1 ? rowbytes * height : rowbytes);
+	if (*buf == NULL)
+		return pi_fail(job, PI_ERR_NOMEM, "cannot allocate %zu bytes",
+					   passes > 1 ? rowbytes * height : rowbytes);
+	if (passes > 1)
+	{
+		for (int pass = 0; pass < passes; pass++)
+			for (uint32_t y = 0; y < height; y++)
+				png_read_row(png, *buf + rowbytes * y, NULL);
+		for (uint32_t y = 0; y < height; y++)
+			pi_sink_row(job, *buf + rowbytes * y);
+	}
+	else
+		for (uint32_t y = 0; y < height; y++)
+		{
+			png_read_row(png, *buf, NULL);
+			pi_sink_row(job, *buf);
+		}
+	return PI_OK;
+}
+
 int
 pi_decode_png(pi_job *job)
 {
@@ -200,7 +250,9 @@ pi_decode_png(pi_job *job)
 #endif
 
 	rc = pi_add_frame(job, width, height);
-	if (rc != PI_OK || job->mode != PI_MODE_FULL)
+	if (rc == PI_OK && job->sink != NULL)
+		rc = png_render(job, png, info, &row);
+	if (rc != PI_OK || job->mode != PI_MODE_FULL || job->sink != NULL)
 		goto done;
 
 	{
@@ -231,5 +283,91 @@ pi_decode_png(pi_job *job)
 done:
 	free(row);
 	png_destroy_read_struct(&png, &info, NULL);
+	return rc;
+}
+
+typedef struct png_dst
+{
+	png_src		src;			/* first: the error callback reads it */
+	pi_buf	   *buf;
+	int			code;
+} png_dst;
+
+static void
+png_write_mem(png_structp png, png_bytep bytes, size_t n)
+{
+	png_dst    *dst = (png_dst *) png_get_io_ptr(png);
+	int			rc = pi_buf_append(dst->buf, bytes, n);
+
+	if (rc != PI_OK)
+	{
+		dst->code = rc;
+		png_error(png, "output buffer limit");
+	}
+}
+
+static void
+png_flush_mem(png_structp png)
+{
+	(void) png;
+}
+
+/* Encode RGBA (or, when opaque, RGB) rows as a non-interlaced PNG. */
+int
+pi_encode_png(pi_job *job, const uint8_t *rgba, uint32_t w, uint32_t h,
+			  int has_alpha, int level, pi_buf *out)
+{
+	png_dst		dst = {{job, 0}, out, PI_ERR_INTERNAL};
+	png_structp png;
+	png_infop	info = NULL;
+	uint8_t    *volatile row = NULL;
+	volatile int rc = PI_OK;
+
+	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &dst, png_on_error, png_on_warning);
+	if (png == NULL)
+		return pi_fail(job, PI_ERR_NOMEM, "libpng: cannot create write struct");
+	info = png_create_info_struct(png);
+	if (info == NULL)
+	{
+		png_destroy_write_struct(&png, NULL);
+		return pi_fail(job, PI_ERR_NOMEM, "libpng: cannot create info struct");
+	}
+	if (setjmp(png_jmpbuf(png)))
+	{
+		rc = dst.code;
+		goto done;
+	}
+	png_set_write_fn(png, &dst, png_write_mem, png_flush_mem);
+	png_set_compression_level(png, level);
+	png_set_IHDR(png, info, w, h, 8, has_alpha ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
+				 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_write_info(png, info);
+	if (!has_alpha)
+	{
+		row = malloc((size_t) w * 3);
+		if (row == NULL)
+		{
+			rc = pi_fail(job, PI_ERR_NOMEM, "cannot allocate a row of %u pixels", w);
+			goto done;
+		}
+	}
+	for (uint32_t y = 0; y < h; y++)
+	{
+		const uint8_t *p = rgba + (size_t) y * w * 4;
+
+		if (has_alpha)
+			png_write_row(png, p);
+		else
+		{
+			for (uint32_t x = 0; x < w; x++)
+				memcpy(row + (size_t) x * 3, p + (size_t) x * 4, 3);
+			png_write_row(png, row);
+		}
+	}
+	png_write_end(png, info);
+
+done:
+	free(row);
+	png_destroy_write_struct(&png, &info);
 	return rc;
 }

@@ -239,6 +239,79 @@ tiff_decode_page(pi_job *job, TIFF *tif, tiff_src *src)
 	return PI_OK;
 }
 
+/*
+ * Rendering: the first page through libtiff's RGBA interface, which handles
+ * every photometric, bit depth, planar layout and compression libtiff knows,
+ * in bands of whole strips or tile rows (at most PI_TIFF_MAX_ALLOC bytes),
+ * rows in stored order (the orientation tag is applied by the renderer).
+ */
+static int
+tiff_render(pi_job *job, TIFF *tif, tiff_src *src)
+{
+	TIFFRGBAImage img;
+	char		emsg[1024];
+	uint32_t	want_w,
+				want_h,
+				band = 0;
+	uint32_t   *raster = NULL;
+	int			rc = PI_OK;
+
+	pi_sink_want(job, &want_w, &want_h);
+	if (!TIFFRGBAImageOK(tif, emsg) || !TIFFRGBAImageBegin(&img, tif, 0, emsg))
+		return pi_fail(job, PI_ERR_UNSUPPORTED, "libtiff cannot render this page: %s", emsg);
+	img.req_orientation = img.orientation;	/* no flips: rows as stored */
+	if (TIFFIsTiled(tif))
+		TIFFGetField(tif, TIFFTAG_TILELENGTH, &band);
+	else
+		TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &band);
+	if (band == 0 || band > img.height)
+		band = img.height;
+	if ((uint64_t) band * img.width * 4 > (uint64_t) PI_TIFF_MAX_ALLOC)
+		band = (uint32_t) ((uint64_t) PI_TIFF_MAX_ALLOC / ((uint64_t) img.width * 4));
+	if (band == 0)
+	{
+		rc = pi_fail(job, PI_ERR_LIMIT_PIXELS, "libtiff: a row of %u pixels is too wide", img.width);
+		goto done;
+	}
+	raster = malloc((size_t) band * img.width * 4);
+	if (raster == NULL)
+	{
+		rc = pi_fail(job, PI_ERR_NOMEM, "cannot allocate %u rows of %u pixels", band, img.width);
+		goto done;
+	}
+	rc = pi_sink_begin(job, img.width, img.height, 4);
+	for (uint32_t y = 0; rc == PI_OK && y < img.height; y += band)
+	{
+		uint32_t	n = img.height - y < band ? img.height - y : band;
+
+		img.row_offset = (int) y;
+		img.col_offset = 0;
+		if (!TIFFRGBAImageGet(&img, raster, img.width, n) || src->errors > 0)
+		{
+			rc = pi_fail(job, PI_ERR_CORRUPT, "libtiff: cannot decode rows %u to %u", y, y + n - 1);
+			break;
+		}
+		/* ABGR words on little and big endian alike: unpack to RGBA bytes in place */
+		for (size_t i = 0; i < (size_t) n * img.width; i++)
+		{
+			uint32_t	p = raster[i];
+			uint8_t    *o = (uint8_t *) &raster[i];
+
+			o[0] = (uint8_t) TIFFGetR(p);
+			o[1] = (uint8_t) TIFFGetG(p);
+			o[2] = (uint8_t) TIFFGetB(p);
+			o[3] = (uint8_t) TIFFGetA(p);
+		}
+		for (uint32_t r = 0; r < n; r++)
+			pi_sink_row(job, (const uint8_t *) (raster + (size_t) r * img.width));
+	}
+
+done:
+	free(raster);
+	TIFFRGBAImageEnd(&img);
+	return rc;
+}
+
 int
 pi_decode_tiff(pi_job *job)
 {
@@ -271,6 +344,11 @@ pi_decode_tiff(pi_job *job)
 		rc = tiff_read_page(job, tif, pages);
 		if (rc != PI_OK)
 			break;
+		if (job->sink != NULL)
+		{
+			rc = tiff_render(job, tif, &src);
+			break;
+		}
 		if (job->mode == PI_MODE_FULL)
 		{
 			rc = tiff_decode_page(job, tif, &src);

@@ -5,9 +5,13 @@
  *		the decode benchmark.
  *
  *	pi-inspect [--full] [--max-pixels N] [--max-bytes N] [--repeat N] FILE...
+ *	pi-inspect --render W H TYPE [--out PATH] [--quality Q] [--repeat N] FILE...
  *
  * Columns: path, code, format, width, height, frames, bit_depth, channels,
  * color_type, has_alpha, interlaced, orientation, message.
+ * With --render (W, H: 0 for "not given"; TYPE png, jpeg, gif or auto):
+ * path, code, format, width, height, bytes, message; --out writes the last
+ * file's rendition.
  * Exit status 0 even when files are rejected; 2 on usage or I/O errors.
  */
 #include "decode.h"
@@ -61,7 +65,12 @@ main(int argc, char **argv)
 	pi_mode		mode = PI_MODE_HEADER;
 	pi_limits	limits = {0, 0};
 	long		repeat = 1;
-	int			i;
+	int			i,
+				render = 0;
+	pi_render_opts ro;
+	const char *out_path = NULL;
+
+	memset(&ro, 0, sizeof(ro));
 
 	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++)
 	{
@@ -73,9 +82,25 @@ main(int argc, char **argv)
 			limits.max_bytes = strtoull(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
 			repeat = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--render") == 0 && i + 3 < argc)
+		{
+			render = 1;
+			ro.max_w = (uint32_t) strtoul(argv[++i], NULL, 10);
+			ro.max_h = (uint32_t) strtoul(argv[++i], NULL, 10);
+			i++;
+			ro.type = strcmp(argv[i], "png") == 0 ? PI_FORMAT_PNG :
+				strcmp(argv[i], "jpeg") == 0 ? PI_FORMAT_JPEG :
+				strcmp(argv[i], "gif") == 0 ? PI_FORMAT_GIF : PI_FORMAT_UNKNOWN;
+			ro.png_level = -1;
+		}
+		else if (strcmp(argv[i], "--quality") == 0 && i + 1 < argc)
+			ro.jpeg_quality = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			out_path = argv[++i];
 		else
 		{
-			fprintf(stderr, "usage: pi-inspect [--full] [--max-pixels N] [--max-bytes N] [--repeat N] FILE...\n");
+			fprintf(stderr, "usage: pi-inspect [--full] [--max-pixels N] [--max-bytes N] [--repeat N] FILE...\n"
+					"       pi-inspect --render W H png|jpeg|gif|auto [--out PATH] [--quality Q] [--repeat N] FILE...\n");
 			return 2;
 		}
 	}
@@ -91,6 +116,35 @@ main(int argc, char **argv)
 		{
 			fprintf(stderr, "pi-inspect: cannot read %s\n", argv[i]);
 			return 2;
+		}
+		if (render)
+		{
+			pi_rendition out = {0};
+
+			for (long r = 0; r < repeat; r++)
+			{
+				pi_rendition_free(&out);
+				rc = pi_render(data, len, &limits, &ro, &out, msg);
+			}
+			for (char *p = msg; *p; p++)
+				if (*p == '\t' || *p == '\n' || *p == '\r')
+					*p = ' ';
+			printf("%s\t%d\t%s\t%u\t%u\t%zu\t%s\n", argv[i], rc,
+				   rc == 0 ? pi_format_name(out.format) : "-", out.width, out.height,
+				   out.len, rc == 0 ? "" : msg);
+			if (rc == 0 && out_path != NULL)
+			{
+				FILE	   *f = fopen(out_path, "wb");
+
+				if (f == NULL || fwrite(out.data, 1, out.len, f) != out.len || fclose(f) != 0)
+				{
+					fprintf(stderr, "pi-inspect: cannot write %s\n", out_path);
+					return 2;
+				}
+			}
+			pi_rendition_free(&out);
+			free(data);
+			continue;
 		}
 		for (long r = 0; r < repeat; r++)
 			rc = pi_decode(data, len, mode, &limits, &h, msg);

@@ -1,0 +1,135 @@
+-- Renditions: product_get_image(id, w, h, type, if_blank), render(), the cache.
+\copy fixture FROM PROGRAM 'python3 test/copy_files.py test/fixtures/render'
+SELECT product_image.attach('product');
+INSERT INTO product SELECT g, 'rendition ' || g FROM generate_series(101, 112) g;
+SELECT product_image.product_save_image(101, fx('noise.jpg')) > 0 AS saved,
+       product_image.product_save_image(102, fx('half_clear.png')) > 0,
+       product_image.product_save_image(103, fx('anim_red_blue.gif')) > 0,
+       product_image.product_save_image(104, fx('pages_green_red.tif')) > 0,
+       product_image.product_save_image(105, fx('cmyk_red.jpg')) > 0,
+       product_image.product_save_image(106, fx('deep16.png')) > 0,
+       product_image.product_save_image(107, fx('orient6.jpg')) > 0,
+       product_image.product_save_image(108, fx('tiny.png')) > 0;
+
+-- r(id, w, h, type): what the rendition decodes to
+CREATE FUNCTION r(id int, w int, h int, t text, b text DEFAULT NULL) RETURNS text LANGUAGE sql AS $$
+SELECT CASE WHEN x.image IS NULL THEN 'NULL'
+            ELSE format('%s %sx%s ch=%s bits=%s alpha=%s frames=%s | %s %sx%s',
+                        i.format, i.width, i.height, i.channels, i.bit_depth, i.has_alpha, i.frames,
+                        x.mime_type, x.width, x.height) END
+FROM product_image.product_get_image_rendition(id, w, h, t, b) x
+LEFT JOIN LATERAL product_image.image_info(x.image) i ON true
+$$;
+
+-- No w, h or type: the stored bytes, the stored type, the sha256 as ETag.
+SELECT image = fx('noise.jpg') AS stored_bytes, mime_type, etag = encode(sha256(fx('noise.jpg')), 'hex') AS etag_is_sha256
+FROM product_image.product_get_image_rendition(101);
+SELECT product_image.product_get_image(101, NULL, NULL, NULL, NULL) = fx('noise.jpg') AS five_arg_stored;
+
+-- Fit inside w x h keeping the aspect ratio; one side alone fixes the other; never upscale.
+SELECT r(101, 64, 64, NULL) AS box, r(101, 64, NULL, NULL) AS w_only, r(101, NULL, 120, NULL) AS h_only;
+SELECT r(101, 4000, 4000, NULL) AS no_upscale, r(108, 100, 100, 'png') AS tiny_stays;
+-- Conversions: any type to any; TIFF to PNG by default; first frame, first page.
+SELECT r(101, 32, 32, 'PNG') AS jpeg_to_png, r(101, 32, 32, 'gif') AS jpeg_to_gif, r(102, 30, 30, 'Jpeg') AS png_to_jpeg;
+SELECT r(104, 25, 25, NULL) AS tiff_first_page_png, r(103, 20, 20, NULL) AS gif_first_frame;
+SELECT r(102, 30, 30, NULL) AS png_alpha_kept, r(102, 30, 30, 'gif') AS gif_alpha_kept;
+SELECT r(105, 32, 32, NULL) AS cmyk_to_rgb, r(106, 50, 50, NULL) AS bits16_to_8;
+-- EXIF orientation 6: stored 32x48, shown 48x32
+SELECT r(107, 24, 24, 'png') AS orientation_applied;
+
+-- if_blank when the product has no image (109) or does not exist (999)
+SELECT r(109, NULL, NULL, NULL) AS not_given, r(109, NULL, NULL, NULL, 'Default') AS default_,
+       r(999, 10, 10, NULL, 'Null') AS null_;
+SELECT r(109, NULL, NULL, NULL, 'ClearPixel') AS clear_pixel, r(109, NULL, NULL, 'gif', 'clearpixel') AS clear_gif;
+SELECT r(109, 64, 64, NULL, 'SrNoPhoto') AS no_photo, r(109, NULL, NULL, 'jpeg', 'SrNoPhotoWithBorder') AS with_border,
+       r(109, 32, NULL, NULL, 'GenericFileIcon') AS file_icon;
+SELECT etag FROM product_image.product_get_image_rendition(109, 64, 64, 'png', 'SrNoPhoto');
+
+-- Errors: 22023 for sides and names, the decoder's SQLSTATEs for images.
+SELECT try($$SELECT product_image.product_get_image(101, 0, 10, NULL, NULL)$$) AS zero_w;
+SELECT try($$SELECT product_image.product_get_image(101, 10, 4097, NULL, NULL)$$) AS h_over_max;
+SELECT try($$SELECT product_image.product_get_image(101, 10, 10, 'webp', NULL)$$) AS bad_type;
+SELECT try($$SELECT product_image.product_get_image(101, 10, 10, NULL, 'Nothing')$$) AS bad_blank;
+SELECT try($$SELECT product_image.render('\x89504e470d0a1a0a'::bytea, 10, 10, NULL)$$) AS truncated;
+SELECT try($$SELECT product_image.render('hello'::bytea, 10, 10, NULL)$$) AS not_image;
+SELECT try($$SELECT product_image.render(fx('bomb.png'), 10, 10, NULL)$$) AS pixel_bomb;
+SET product_image.max_pixels = 1000;
+SELECT try($$SELECT product_image.product_get_image(101, 10, 10, 'png', NULL)$$) AS source_over_max_pixels;
+RESET product_image.max_pixels;
+SET product_image.max_rendition_side = 50;
+SELECT try($$SELECT product_image.product_get_image(101, 60, 10, NULL, NULL)$$) AS over_lowered_side;
+SELECT r(101, NULL, NULL, 'png') AS type_only_fits_max_side;
+RESET product_image.max_rendition_side;
+SELECT product_image.render(NULL, 1, 1, NULL) IS NULL AS null_image;
+
+-- The cache: filled on first request, hit after, keyed by (blob, w, h, type).
+SELECT product_image.rendition_cache_clear() >= 0 AS cleared;
+SELECT count(*) AS cached, (SELECT bytes FROM product_image.rendition_usage) AS usage FROM product_image.rendition;
+SELECT r(101, 40, 40, NULL) AS first;
+SELECT count(*) AS cached, sum(bytes) = (SELECT bytes FROM product_image.rendition_usage) AS usage_matches
+FROM product_image.rendition;
+-- a hit takes no decode: poison the cached bytes (as superuser) and read them back
+UPDATE product_image.rendition SET data = '\x0102'::bytea WHERE w = 40;
+SELECT image = '\x0102'::bytea AS served_from_cache FROM product_image.product_get_image_rendition(101, 40, 40, NULL, NULL);
+SET product_image.rendition_cache = off;
+SELECT r(101, 40, 40, NULL) AS cache_off_renders;
+RESET product_image.rendition_cache;
+-- a re-save with other bytes drops the renditions in the same transaction
+BEGIN;
+SELECT product_image.product_save_image(101, fx('orient1.jpg')) > 0 AS resaved;
+SELECT count(*) AS cached_after_resave FROM product_image.rendition r JOIN product_image.blob b USING (blob_id)
+WHERE b.product_id = 101;
+ROLLBACK;
+SELECT count(*) AS back_after_rollback FROM product_image.rendition WHERE w = 40;
+SELECT product_image.product_save_image(101, fx('noise.jpg')) > 0 AS same_bytes_keep_cache,
+       (SELECT count(*) FROM product_image.rendition WHERE w = 40) AS still_cached;
+SELECT product_image.product_save_image(101, fx('orient1.jpg')) > 0 AS resaved,
+       r(101, 40, 40, NULL) AS new_rendition;
+-- deleting the image (or the product) removes its renditions with it
+SELECT r(102, 20, 20, NULL) IS NOT NULL AS filled;
+BEGIN;
+SELECT product_image.product_delete_image(102) AS deleted,
+       (SELECT count(*) FROM product_image.rendition r WHERE NOT EXISTS
+           (SELECT 1 FROM product_image.blob b WHERE b.blob_id = r.blob_id)) AS orphans;
+ROLLBACK;
+DELETE FROM product WHERE id = 102;
+SELECT count(*) AS orphans, (SELECT bytes FROM product_image.rendition_usage) = (SELECT coalesce(sum(bytes), 0)
+       FROM product_image.rendition) AS usage_matches
+FROM product_image.rendition r WHERE NOT EXISTS (SELECT 1 FROM product_image.blob b WHERE b.blob_id = r.blob_id);
+
+-- Eviction: past rendition_cache_max_bytes the least recently used go first.
+SELECT product_image.rendition_cache_clear() >= 0 AS cleared;
+SELECT r(101, s, s, 'png') IS NOT NULL AS filled FROM generate_series(60, 64) s;
+UPDATE product_image.rendition SET last_used = now() - (w || ' minutes')::interval;  -- 64 is the oldest
+SELECT set_config('product_image.rendition_cache_max_bytes', (sum(bytes) / 1024) || 'kB', false) <> '' AS bound_set
+FROM product_image.rendition;
+SELECT r(101, 65, 65, 'png') IS NOT NULL AS one_more;
+SELECT (SELECT bytes FROM product_image.rendition_usage) <= pg_size_bytes(current_setting('product_image.rendition_cache_max_bytes')) AS within_bound,
+       (SELECT bytes FROM product_image.rendition_usage) = sum(bytes) AS usage_matches,
+       bool_and(w <> 64) AS oldest_evicted, bool_or(w = 65) AS newest_kept, bool_or(w = 60) AS recent_kept
+FROM product_image.rendition;
+SET product_image.rendition_cache_max_bytes = 0;
+SELECT r(101, 30, 30, 'png') IS NOT NULL AS rendered_uncached;
+SELECT count(*) AS nothing_kept, (SELECT bytes FROM product_image.rendition_usage) AS usage FROM product_image.rendition;
+RESET product_image.rendition_cache_max_bytes;
+-- only superusers may change the cache bound
+CREATE ROLE regress_pi_render;
+GRANT USAGE ON SCHEMA product_image TO regress_pi_render;
+GRANT SELECT ON product_image.blob TO regress_pi_render;
+SET ROLE regress_pi_render;
+SELECT try($$SET product_image.rendition_cache_max_bytes = '1GB'$$) AS set_bound;
+SELECT try($$SET product_image.max_rendition_side = 10000$$) AS set_side;
+-- a reader with SELECT on blob gets renditions and fills the cache, and cannot write it directly
+SELECT r(101, 33, 33, NULL) AS reader_renders;
+SELECT try($$INSERT INTO product_image.rendition VALUES (1, 1, 1, 'png', '\x00', 1, 1, 1)$$) AS reader_insert;
+SELECT try($$SELECT count(*) FROM product_image.rendition$$) AS reader_select;
+RESET ROLE;
+SELECT count(*) AS filled_by_reader FROM product_image.rendition WHERE w = 33;
+-- in a read-only transaction (or on a standby) renditions are served, not cached
+BEGIN READ ONLY;
+SELECT r(101, 34, 34, NULL) AS read_only_renders;
+COMMIT;
+SELECT count(*) AS not_cached_read_only FROM product_image.rendition WHERE w = 34;
+REVOKE ALL ON product_image.blob FROM regress_pi_render;
+REVOKE ALL ON SCHEMA product_image FROM regress_pi_render;
+DROP ROLE regress_pi_render;
