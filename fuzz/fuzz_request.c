@@ -61,6 +61,13 @@ parsers(const uint8_t *data, size_t size)
 		gw_parse_route((gw_method) m, s, &route);
 	(void) gw_parse_method(s);
 	(void) gw_negotiate(s);
+	(void) gw_accept_image_type(s);
+	{
+		gw_rendition rd;
+		const char *bad;
+
+		(void) gw_parse_rendition(s, s, s, s, &rd, &bad);
+	}
 	(void) gw_body_kind_of(s, &declared);
 	free(gw_etag_list(s));
 	free(s);

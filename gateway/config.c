@@ -14,5 +14,6 @@ gw_config	gw = {
 	.max_connections = 1000,
 	.timeout_seconds = 30,
 	.statement_timeout_ms = 30000,
+	.rendition_max_age = 300,
 	.quiet = 0,
 };

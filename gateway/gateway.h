@@ -25,6 +25,7 @@ typedef struct gw_config
 	int			max_connections;
 	int			timeout_seconds;
 	int			statement_timeout_ms;	/* per request transaction; 0: none */
+	int			rendition_max_age;	/* Cache-Control max-age of renditions, seconds */
 	int			quiet;			/* no request log (the fuzz target) */
 } gw_config;
 
@@ -63,6 +64,20 @@ typedef enum gw_format
 extern gw_method gw_parse_method(const char *method);
 extern void gw_parse_route(gw_method method, const char *path, gw_route *route);
 extern gw_format gw_negotiate(const char *accept);
+extern const char *gw_accept_image_type(const char *accept);
+
+/* GET Image's rendition parameters, as SQL parameter text (empty: not given). */
+typedef struct gw_rendition
+{
+	char		w[8];
+	char		h[8];
+	const char *type;			/* static: "JPEG", "PNG", "GIF" or NULL */
+	const char *if_blank;		/* static, or NULL */
+	int			given;			/* any of them */
+} gw_rendition;
+
+extern int	gw_parse_rendition(const char *w, const char *h, const char *type,
+							   const char *if_blank, gw_rendition *out, const char **bad);
 
 typedef enum gw_body_kind
 {

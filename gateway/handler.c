@@ -25,7 +25,7 @@ atomic_int	gw_open_connections;
 
 enum
 {
-	ST_SAVE, ST_GET_IMAGE, ST_DELETE, ST_INFO_JSON, ST_INFO_ROWS, ST_PUT_JSON, ST_PUT_ROWS,
+	ST_SAVE, ST_GET_IMAGE, ST_GET_RENDITION, ST_DELETE, ST_INFO_JSON, ST_INFO_ROWS, ST_PUT_JSON, ST_PUT_ROWS,
 	ST_HEALTH
 };
 
@@ -39,6 +39,13 @@ static const struct
 		"CASE WHEN $2::text = '*' OR i->>'Sha256' = ANY (string_to_array($2::text, ',')) "
 		"THEN NULL ELSE product_image.product_get_image($1::int) END "
 	"FROM product_image.product_get_image_info($1::int) AS i", 2},
+	/* same columns as ST_GET_IMAGE; the rendition's own ETag; placeholders have no date */
+	[ST_GET_RENDITION] = {"SELECT r.mime_type, r.etag, i->>'UpdatedDate', "
+		"CASE WHEN $6::text = '*' OR r.etag = ANY (string_to_array($6::text, ',')) "
+		"THEN NULL ELSE r.image END "
+		"FROM product_image.product_get_image_rendition($1::int, $2::int, $3::int, $4::text, $5::text) r "
+		"LEFT JOIN LATERAL product_image.product_get_image_info($1::int) AS i ON true "
+	"WHERE r.image IS NOT NULL", 6},
 	[ST_DELETE] = {"SELECT product_image.product_delete_image($1::int)", 1},
 	[ST_INFO_JSON] = {"SELECT product_image.product_get_image_info($1::int)::text", 1},
 	[ST_INFO_ROWS] = {"SELECT e.key, e.value FROM product_image.product_get_image_info($1::int) AS i, "
@@ -74,6 +81,7 @@ typedef struct gw_request
 	int			parts;
 	int			skipping;		/* the current part is not the one we keep */
 	int			multipart_bad;
+	gw_rendition rendition;		/* GET Image's w, h, type, ifBlank (or Accept's type) */
 } gw_request;
 
 /* ---- responses ---- */
@@ -466,16 +474,32 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 {
 	char	   *tags = gw_etag_list(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 															 MHD_HTTP_HEADER_IF_NONE_MATCH));
-	const char *values[2] = {r->id, tags ? tags : ""};
+	const gw_rendition *rd = &r->rendition;
+	const char *values[6] = {r->id, tags ? tags : ""};
+	int			which = ST_GET_IMAGE;
 	PGresult   *res = NULL;
 	gw_error	err = {0};
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
-	char		etag[80],
-				lastmod[64];
+	char		etag[160],
+				lastmod[64],
+				cache_control[64];
 	int			status;
 
-	if (run(ST_GET_IMAGE, auth, values, NULL, NULL, 1, &res, &err) != 0)
+	if (rd->given)
+	{
+		which = ST_GET_RENDITION;
+		values[1] = rd->w[0] ? rd->w : NULL;
+		values[2] = rd->h[0] ? rd->h : NULL;
+		values[3] = rd->type;
+		values[4] = rd->if_blank;
+		values[5] = tags ? tags : "";
+		snprintf(cache_control, sizeof(cache_control), "max-age=%d", gw.rendition_max_age);
+	}
+	else
+		snprintf(cache_control, sizeof(cache_control), "no-cache");
+
+	if (run(which, auth, values, NULL, NULL, 1, &res, &err) != 0)
 	{
 		free(tags);
 		return send_error(conn, r, &err, NULL);
@@ -522,7 +546,9 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
 	if (lastmod[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, lastmod);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
+	if (rd->given)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept");
 	ret = MHD_queue_response(conn, (unsigned) status, resp);
 	MHD_destroy_response(resp);
 	if (status == 304)
@@ -760,6 +786,28 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url)
 		return fail(conn, r, 405, "PGRST117", "method not allowed", NULL, r->route.allow);
 	if (r->route.bad_id)
 		return fail(conn, r, 400, "22P02", "productId must be a 32-bit integer", NULL, NULL);
+	if (r->route.resource == GW_RES_IMAGE && (r->method == GW_GET || r->method == GW_HEAD))
+	{
+		const char *bad = NULL;
+
+		if (gw_parse_rendition(MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "w"),
+							   MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "h"),
+							   MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "type"),
+							   MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "ifBlank"),
+							   &r->rendition, &bad) != 0)
+		{
+			char		msg[64];
+
+			snprintf(msg, sizeof(msg), "invalid %s", bad);
+			return fail(conn, r, 400, "22023", msg,
+						"w and h are whole numbers from 1; type is JPEG, PNG or GIF; ifBlank is Default, "
+						"Null, ClearPixel, SrNoPhoto, SrNoPhotoWithBorder or GenericFileIcon.", NULL);
+		}
+		/* Accept: image/png and the like choose the type when the query does not */
+		if (r->rendition.type == NULL &&
+			(r->rendition.type = gw_accept_image_type(accept)) != NULL)
+			r->rendition.given = 1;
+	}
 	/* image bytes need no negotiation; everything else answers JSON or XML */
 	if (r->fmt == GW_FMT_NONE &&
 		!(r->route.resource == GW_RES_IMAGE && (r->method == GW_GET || r->method == GW_HEAD ||

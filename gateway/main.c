@@ -50,6 +50,8 @@ usage(FILE *out)
 			"  --timeout SECONDS     idle/slow client timeout (PRODUCT_IMAGE_TIMEOUT; 30)\n"
 			"  --statement-timeout MS  longest database work per request, 0 for none; past it\n"
 			"                        the answer is 503 (PRODUCT_IMAGE_STATEMENT_TIMEOUT; 30000)\n"
+			"  --rendition-max-age SECONDS  Cache-Control max-age of GET Image with w, h,\n"
+			"                        type or ifBlank (PRODUCT_IMAGE_RENDITION_MAX_AGE; 300)\n"
 			"  --help                this text\n"
 			"\n"
 			"One line per request goes to stderr: method, path, status, bytes in, bytes out, time.\n");
@@ -112,6 +114,8 @@ apply(const char *name, const char *v)
 		gw.timeout_seconds = (int) parse_number("--timeout", v, 1, 3600);
 	else if (strcmp(name, "statement-timeout") == 0)
 		gw.statement_timeout_ms = (int) parse_number("--statement-timeout", v, 0, INT_MAX);
+	else if (strcmp(name, "rendition-max-age") == 0)
+		gw.rendition_max_age = (int) parse_number("--rendition-max-age", v, 0, 31536000);
 	else
 	{
 		fprintf(stderr, "product-image-gateway: unknown option --%s (see --help)\n", name);
@@ -133,6 +137,7 @@ configure(int argc, char **argv)
 		{"threads", "PRODUCT_IMAGE_THREADS"}, {"max-connections", "PRODUCT_IMAGE_MAX_CONNECTIONS"},
 		{"timeout", "PRODUCT_IMAGE_TIMEOUT"},
 		{"statement-timeout", "PRODUCT_IMAGE_STATEMENT_TIMEOUT"},
+		{"rendition-max-age", "PRODUCT_IMAGE_RENDITION_MAX_AGE"},
 	};
 
 	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++)

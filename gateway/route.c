@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -121,6 +122,49 @@ format_of_range(const char *range, size_t n)
 }
 
 /*
+ * One media range of an Accept header: *range, *len (no parameters) and its
+ * q (default 1, malformed 0).  Returns where the next range starts, or NULL
+ * at the end.
+ */
+static const char *
+accept_next(const char *p, const char **range, size_t *len, double *q)
+{
+	while (*p == ' ' || *p == '\t' || *p == ',')
+		p++;
+	if (*p == '\0')
+		return NULL;
+	*range = p;
+	while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+		p++;
+	*len = (size_t) (p - *range);
+	*q = 1.0;
+	/* parameters: only q matters */
+	while (*p && *p != ',')
+	{
+		if (*p == ';')
+		{
+			p++;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=')
+			{
+				char	   *qend;
+
+				errno = 0;
+				*q = strtod(p + 2, &qend);
+				if (errno != 0 || qend == p + 2 || *q < 0.0 || *q > 1.0)
+					*q = 0.0;
+				p = qend;
+				continue;
+			}
+		}
+		if (*p && *p != ',')
+			p++;
+	}
+	return p;
+}
+
+/*
  * Pick JSON or XML from an Accept header by quality (RFC 9110); ties go to
  * the first listed.  No header, or an empty one: JSON.
  */
@@ -128,8 +172,11 @@ gw_format
 gw_negotiate(const char *accept)
 {
 	gw_format	best = GW_FMT_NONE;
-	double		best_q = 0.0;
-	const char *p = accept;
+	double		best_q = 0.0,
+				q;
+	const char *p = accept,
+			   *range;
+	size_t		len;
 
 	if (accept == NULL)
 		return GW_FMT_JSON;
@@ -137,46 +184,10 @@ gw_negotiate(const char *accept)
 		p++;
 	if (*p == '\0')
 		return GW_FMT_JSON;
-
-	while (*p)
+	while ((p = accept_next(p, &range, &len, &q)) != NULL)
 	{
-		const char *start,
-				   *end;
-		double		q = 1.0;
-		gw_format	f;
+		gw_format	f = format_of_range(range, len);
 
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '\0')
-			break;
-		start = p;
-		while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
-			p++;
-		end = p;
-		/* parameters: only q matters */
-		while (*p && *p != ',')
-		{
-			if (*p == ';')
-			{
-				p++;
-				while (*p == ' ' || *p == '\t')
-					p++;
-				if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=')
-				{
-					char	   *qend;
-
-					errno = 0;
-					q = strtod(p + 2, &qend);
-					if (errno != 0 || qend == p + 2 || q < 0.0 || q > 1.0)
-						q = 0.0;
-					p = qend;
-					continue;
-				}
-			}
-			if (*p && *p != ',')
-				p++;
-		}
-		f = format_of_range(start, (size_t) (end - start));
 		if (f != GW_FMT_NONE && q > 0.0 && q > best_q)
 		{
 			best = f;
@@ -184,6 +195,113 @@ gw_negotiate(const char *accept)
 		}
 	}
 	return best;
+}
+
+/*
+ * The image type an Accept header asks for, when it names image/jpeg,
+ * image/png or image/gif above any wildcard (image/any or any/any): "JPEG",
+ * "PNG" or "GIF"; ties go to the first listed.  NULL: no preference, the
+ * image keeps its own type.
+ */
+const char *
+gw_accept_image_type(const char *accept)
+{
+	static const char *const types[][2] = {{"image/jpeg", "JPEG"}, {"image/png", "PNG"},
+	{"image/gif", "GIF"}};
+	const char *best = NULL,
+			   *p = accept,
+			   *range;
+	double		best_q = 0.0,
+				wild_q = 0.0,
+				q;
+	size_t		len;
+
+	if (accept == NULL)
+		return NULL;
+	while ((p = accept_next(p, &range, &len, &q)) != NULL)
+	{
+		if ((len == 7 && strncasecmp(range, "image/*", 7) == 0) ||
+			(len == 3 && strncmp(range, "*/*", 3) == 0))
+		{
+			if (q > wild_q)
+				wild_q = q;
+			continue;
+		}
+		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			if (strlen(types[i][0]) == len && strncasecmp(range, types[i][0], len) == 0 &&
+				q > best_q)
+			{
+				best = types[i][1];
+				best_q = q;
+			}
+	}
+	return best_q > wild_q ? best : NULL;
+}
+
+/*
+ * GET Image's query parameters: w and h (decimal, 1 to 65535; the database
+ * applies product_image.max_rendition_side), type (JPEG, JPG, PNG, GIF) and
+ * ifBlank (Default, Null, ClearPixel, SrNoPhoto, SrNoPhotoWithBorder,
+ * GenericFileIcon), any case.  An empty value counts as not given.  Returns
+ * 0, or -1 with *bad naming the parameter.
+ */
+int
+gw_parse_rendition(const char *w, const char *h, const char *type, const char *if_blank,
+				   gw_rendition *out, const char **bad)
+{
+	static const char *const types[] = {"JPEG", "JPG", "PNG", "GIF", NULL};
+	static const char *const blanks[] = {"Default", "Null", "ClearPixel", "SrNoPhoto",
+	"SrNoPhotoWithBorder", "GenericFileIcon", NULL};
+	const char *side[2] = {w, h};
+
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < 2; i++)
+	{
+		const char *v = side[i];
+		long		n = 0;
+
+		if (v == NULL || *v == '\0')
+			continue;
+		for (const char *c = v; *c; c++)
+		{
+			if (*c < '0' || *c > '9' || n > 65535)
+			{
+				*bad = i == 0 ? "w" : "h";
+				return -1;
+			}
+			n = n * 10 + (*c - '0');
+		}
+		if (n < 1 || n > 65535)
+		{
+			*bad = i == 0 ? "w" : "h";
+			return -1;
+		}
+		snprintf(i == 0 ? out->w : out->h, sizeof(out->w), "%ld", n);
+	}
+	if (type != NULL && *type != '\0')
+	{
+		for (int i = 0; types[i] && out->type == NULL; i++)
+			if (strcasecmp(type, types[i]) == 0)
+				out->type = types[i];
+		if (out->type == NULL)
+		{
+			*bad = "type";
+			return -1;
+		}
+	}
+	if (if_blank != NULL && *if_blank != '\0')
+	{
+		for (int i = 0; blanks[i] && out->if_blank == NULL; i++)
+			if (strcasecmp(if_blank, blanks[i]) == 0)
+				out->if_blank = blanks[i];
+		if (out->if_blank == NULL)
+		{
+			*bad = "ifBlank";
+			return -1;
+		}
+	}
+	out->given = out->w[0] || out->h[0] || out->type || out->if_blank;
+	return 0;
 }
 
 gw_body_kind

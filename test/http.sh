@@ -212,6 +212,69 @@ expect soticket_401 401 '' -- -H 'Authorization: SoTicket 7T:abc' "$(url $U 12 I
 # anonymous role without the right: 401, not 403 (the request had no credentials)
 start_gateway $((PORT_ANON + 3)) "$TMP/reader.log" --anon-role pi_reader
 expect anon_reader_put_401 401 '"code":"42501"' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $((PORT_ANON + 3)) 13 Image)"
+# ---- renditions: GET Image?w=&h=&type=&ifBlank= ----
+RFX=$ROOT/test/fixtures/render
+# dims FILE: "FORMAT WxH" as Pillow decodes the body
+dims() { /usr/bin/python3 -c 'import sys; from PIL import Image; im = Image.open(sys.argv[1]); print("%s %dx%d" % (im.format, im.size[0], im.size[1]))' "$1" 2>&1; }
+body_is() {  # NAME "FORMAT WxH"
+    local got; got=$(dims "$TMP/body")
+    if [ "$got" = "$2" ]; then ok; else bad "$1: body decodes as '$got', want '$2'"; fi
+}
+expect rend_save 200 "" -- -X PUT --data-binary @"$RFX/noise.jpg" "${OCT[@]}" "$(url $A 40 Image)"
+expect rend_box 200 "" -- "$(url $A 40 Image)?w=64&h=64"
+body_is rend_box "JPEG 64x48"
+header_has rend_box_type 'Content-Type: image/jpeg'
+header_has rend_box_cache 'Cache-Control: max-age=300'
+header_has rend_box_vary 'Vary: Accept'
+header_has rend_box_etag 'ETag: ".*-64x64.jpeg"'
+rtag=$(grep -i '^ETag:' "$TMP/headers" | cut -d' ' -f2 | tr -d '\r')
+expect rend_304 304 "" -- -H "If-None-Match: $rtag" "$(url $A 40 Image)?w=64&h=64"
+expect rend_other_size_200 200 "" -- -H "If-None-Match: $rtag" "$(url $A 40 Image)?w=65&h=64"
+expect rend_w_png 200 "" -- "$(url $A 40 Image)?w=64&type=png"
+body_is rend_w_png "PNG 64x48"
+header_has rend_w_png_type 'Content-Type: image/png'
+expect rend_h_gif 200 "" -- "$(url $A 40 Image)?h=30&type=GIF"
+body_is rend_h_gif "GIF 40x30"
+expect rend_no_upscale 200 "" -- "$(url $A 40 Image)?w=4000&h=4000"
+body_is rend_no_upscale "JPEG 640x480"
+expect rend_accept_png 200 "" -- -H 'Accept: image/png' "$(url $A 40 Image)?w=100"
+body_is rend_accept_png "PNG 100x75"
+expect rend_accept_only 200 "" -- -H 'Accept: image/gif, image/*;q=0.5' "$(url $A 40 Image)"
+body_is rend_accept_only "GIF 640x480"
+expect rend_accept_type_wins 200 "" -- -H 'Accept: image/gif' "$(url $A 40 Image)?type=png&w=10"
+body_is rend_accept_type_wins "PNG 10x8"
+expect rend_browser_accept 200 "" -- -H 'Accept: image/avif,image/webp,image/apng,image/*,*/*;q=0.8' "$(url $A 40 Image)"
+header_has rend_browser_accept_stored 'Cache-Control: no-cache'
+cmp -s "$TMP/body" "$RFX/noise.jpg" && ok || bad "rend_browser_accept: not the stored bytes"
+expect rend_head 200 "" -- -I "$(url $A 40 Image)?w=20"
+header_has rend_head_type 'Content-Type: image/jpeg'
+for q in 'w=abc' 'w=0' 'w=-5' 'h=99999999999' 'w=1.5' 'type=webp' 'ifBlank=Foo' 'w=1e3' 'h=0x10'; do
+    expect "rend_400_$q" 400 '"code":"22023"' -- "$(url $A 40 Image)?$q"
+done
+expect rend_over_max_side 400 'max_rendition_side' -- "$(url $A 40 Image)?w=5000"
+expect rend_empty_is_absent 200 "" -- "$(url $A 40 Image)?w=&type="
+cmp -s "$TMP/body" "$RFX/noise.jpg" && ok || bad "rend_empty_is_absent: not the stored bytes"
+# no image: ifBlank
+expect blank_none 404 '' -- "$(url $A 41 Image)?w=50"
+expect blank_null 404 '' -- "$(url $A 41 Image)?ifBlank=Null"
+expect blank_default 404 '' -- "$(url $A 41 Image)?ifBlank=default"
+expect blank_clear_gif 200 "" -- "$(url $A 41 Image)?ifBlank=ClearPixel&type=gif"
+body_is blank_clear_gif "GIF 1x1"
+expect blank_no_photo 200 "" -- "$(url $A 41 Image)?ifBlank=SrNoPhoto&w=50"
+body_is blank_no_photo "PNG 50x50"
+expect blank_border_jpeg 200 "" -- "$(url $A 41 Image)?ifBlank=SrNoPhotoWithBorder&type=jpeg"
+body_is blank_border_jpeg "JPEG 128x128"
+expect blank_file_icon 200 "" -- "$(url $A 41 Image)?ifBlank=GenericFileIcon&h=64"
+body_is blank_file_icon "PNG 64x64"
+expect blank_missing_product 200 "" -- "$(url $A 4242 Image)?ifBlank=SrNoPhoto"
+# a reader (no right on the cache) gets renditions; a re-save changes them
+R=$((PORT_ANON + 3))
+expect rend_reader 200 "" -- "$(url $R 40 Image)?w=32"
+body_is rend_reader "JPEG 32x24"
+expect rend_resave 200 "" -- -X PUT --data-binary @"$RFX/orient6.jpg" "${OCT[@]}" "$(url $A 40 Image)"
+expect rend_after_resave 200 "" -- -H "If-None-Match: $rtag" "$(url $A 40 Image)?w=64&h=64"
+body_is rend_after_resave "JPEG 48x32"
+
 # every flag also from the environment
 ENVP=$((PORT_ANON + 6))
 PRODUCT_IMAGE_DB_URI="host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator password=auth-secret" \
