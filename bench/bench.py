@@ -5,7 +5,7 @@ Run by bench/run, which starts a private cluster and exports PGHOST/PGPORT.
 Sections: save (pgbench, interleaved), decode (standalone vs Pillow, callgrind),
 http (wrk vs direct libpq), scaling (time and backend memory vs size).
 Environment: BENCH_SECONDS (per pgbench/wrk run, default 5), BENCH_ROUNDS
-(default 3), BENCH_SECTIONS (default "save decode http scaling").
+(default 3), BENCH_SECTIONS (default "save decode http scaling thumbs").
 """
 import io
 import os
@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMG = os.environ.get("BENCH_IMAGES", os.path.join(ROOT, ".run", "bench-images"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-SECTIONS = os.environ.get("BENCH_SECTIONS", "save decode http scaling").split()
+SECTIONS = os.environ.get("BENCH_SECTIONS", "save decode http scaling thumbs").split()
 DB = "pi_bench"
 PGBIN = subprocess.check_output(["pg_config", "--bindir"], text=True).strip()
 SAVE_IMAGES = ["png_40k.png", "gif_13k.gif", "jpeg_700k.jpg", "tiff_1200k.tif", "jpeg_5m.jpg"]
@@ -283,13 +283,78 @@ SELECT (regexp_match(s, 'VmHWM:\\s+(\\d+)'))[1]::bigint - (regexp_match(s, 'RssS
               f"| {peak / 1e6:.1f} MB | {peak / size:.2f}x | {ir:,.0f} |", flush=True)
 
 
+def _pillow_thumb_ms(path, box, reps):
+    import io
+    from PIL import Image
+    data = open(path, "rb").read()
+    fmt = "JPEG" if path.endswith(".jpg") else "PNG"
+    times = []
+    for _ in range(reps + 1):
+        t = time.perf_counter()
+        im = Image.open(io.BytesIO(data))
+        im.draft("RGB", (box, box))
+        im.thumbnail((box, box))
+        out = io.BytesIO()
+        im.save(out, fmt, quality=85, compress_level=1)
+        times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times[1:])
+
+
+def bench_thumbs():
+    """256-pixel thumbnails: in-process C (ours and libjpeg-turbo's scaled decode, the
+    floor), Pillow in-process, vipsthumbnail as a process; then through SQL, cached
+    against uncached against a plain bytea read."""
+    box, reps = 256, max(5, ROUNDS * 5)
+    subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "src/decode"), "libpidecode.a"], check=True)
+    subprocess.run(["cc", "-O2", "-I", os.path.join(ROOT, "src/decode"), "-o", os.path.join(ROOT, "bench/thumb"),
+                    os.path.join(ROOT, "bench/thumb.c"), os.path.join(ROOT, "src/decode/libpidecode.a"),
+                    "-lpng", "-ljpeg", "-lgif", "-ltiff", "-lm"], check=True)
+    print(f"\n### Thumbnails: {box} px box, ms per image (median of {reps}; lower is better)\n")
+    print("| image | ours (in-process) | libjpeg-turbo scaled decode alone | Pillow draft()+thumbnail() | vipsthumbnail (process) | ours / floor | Pillow / ours | vips / ours |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name in ("jpeg_5m.jpg", "png_4mp.png"):
+        path = os.path.join(IMG, name)
+        out = subprocess.run([os.path.join(ROOT, "bench/thumb"), str(box), str(reps), path],
+                             capture_output=True, text=True, check=True).stdout.split("\t")
+        ours, floor = float(out[1]), out[2].strip()
+        pil = _pillow_thumb_ms(path, box, reps)
+        vips = statistics.median(timed(["vipsthumbnail", path, "-s", str(box), "-o", "/tmp/pi_vips_%s.jpg"])
+                                 for _ in range(reps)) * 1e3
+        fl = f"{float(floor):.1f}" if floor != "-" else "-"
+        ratio = f"{ours / float(floor):.2f}x" if floor != "-" else "-"
+        print(f"| {name} ({size_label(os.path.getsize(path))}) | {ours:.1f} | {fl} | {pil:.1f} | {vips:.1f} "
+              f"| {ratio} | {pil / ours:.2f}x | {vips / ours:.2f}x |", flush=True)
+
+    psql("""TRUNCATE product_image.blob CASCADE;
+SELECT product_image.product_save_image(1, img) FROM bench_image WHERE name = 'jpeg_5m.jpg';
+SELECT product_image.product_save_image(2, img) FROM bench_image WHERE name = 'png_4mp.png';
+CREATE TABLE IF NOT EXISTS plain_thumb (id int PRIMARY KEY, data bytea);
+TRUNCATE plain_thumb;
+INSERT INTO plain_thumb SELECT p, product_image.product_get_image(p, 256, 256, NULL, NULL) FROM (VALUES (1), (2)) v(p);
+""")
+    print(f"\n### Thumbnails through SQL: requests per second, 1 client (median of {ROUNDS} runs of {SECONDS:g} s)\n")
+    print("| image | uncached (rendition_cache off) | cached | plain bytea read of the same thumbnail | cached / uncached | cached / plain |")
+    print("|---|---|---|---|---|---|")
+    for pid, name in ((1, "jpeg_5m.jpg"), (2, "png_4mp.png")):
+        runs = {"off": [], "on": [], "plain": []}
+        for _ in range(ROUNDS):
+            runs["off"].append(pgbench(f"SELECT length(product_image.product_get_image({pid}, 256, 256, NULL, NULL));",
+                                       1, SECONDS, "-c product_image.rendition_cache=off"))
+            runs["on"].append(pgbench(f"SELECT length(product_image.product_get_image({pid}, 256, 256, NULL, NULL));",
+                                      1, SECONDS))
+            runs["plain"].append(pgbench(f"SELECT length(data) FROM plain_thumb WHERE id = {pid};", 1, SECONDS))
+        off, on, plain = (statistics.median(runs[k]) for k in ("off", "on", "plain"))
+        print(f"| {name} | {off:.0f} | {on:.0f} | {plain:.0f} | {on / off:.0f}x | {on / plain:.2f}x |", flush=True)
+
+
 def main():
     print(f"Benchmarks, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, PostgreSQL "
           + psql("SHOW server_version", db="postgres").strip()
           + f", fsync off (private cluster), {SECONDS:g} s per run")
     setup()
     for s in SECTIONS:
-        {"save": bench_save, "decode": bench_decode, "http": bench_http, "scaling": bench_scaling}[s]()
+        {"save": bench_save, "decode": bench_decode, "http": bench_http, "scaling": bench_scaling,
+         "thumbs": bench_thumbs}[s]()
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ def main():
     sizes["jpeg_700k.jpg"] = save(photo(1600, 1200, 3, 0.15), f"{out}/jpeg_700k.jpg", quality=90)
     sizes["tiff_1200k.tif"] = save(photo(640, 640, 4, 0.2), f"{out}/tiff_1200k.tif")
     sizes["jpeg_5m.jpg"] = save(photo(4000, 3000, 5, 0.14), f"{out}/jpeg_5m.jpg", quality=93)
+    # 4 MP PNG for the thumbnail benchmark
+    sizes["png_4mp.png"] = save(photo(2400, 1700, 8, 0.1), f"{out}/png_4mp.png")
     # 64 KB PNG for the HTTP benchmark
     sizes["png_64k.png"] = save(photo(180, 140, 6, 0.22), f"{out}/png_64k.png")
     # scaling series: JPEGs of about 10 KB, 100 KB, 1 MB, 10 MB, 30 MB
