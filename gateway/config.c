@@ -15,5 +15,7 @@ gw_config	gw = {
 	.timeout_seconds = 30,
 	.statement_timeout_ms = 30000,
 	.rendition_max_age = 300,
+	.read_max_lag_ms = 5000,
+	.read_own_writes_ms = 5000,
 	.quiet = 0,
 };

@@ -22,6 +22,7 @@ struct gw_conn
 	char	   *user;			/* NULL: authenticator */
 	char	   *password;
 	int			in_use;
+	int			replica;		/* connected to --read-db-uri */
 	uint32_t	prepared;		/* bit n: statement n prepared here */
 };
 
@@ -70,10 +71,10 @@ same(const char *a, const char *b)
 
 /* Open a connection; on failure fill err (401 for a bad login, else 503). */
 static PGconn *
-connect_as(const char *user, const char *password, gw_error *err)
+connect_as(const char *user, const char *password, int replica, gw_error *err)
 {
 	const char *keys[5] = {"dbname", "application_name", NULL, NULL, NULL};
-	const char *vals[5] = {gw.db_uri, "product-image-gateway", NULL, NULL, NULL};
+	const char *vals[5] = {replica ? gw.read_db_uri : gw.db_uri, "product-image-gateway", NULL, NULL, NULL};
 	int			k = 2;
 	PGconn	   *pg;
 
@@ -105,7 +106,7 @@ connect_as(const char *user, const char *password, gw_error *err)
 }
 
 gw_conn *
-gw_pool_acquire(const char *user, const char *password, gw_error *err)
+gw_pool_acquire(const char *user, const char *password, int replica, gw_error *err)
 {
 	struct timespec deadline;
 	gw_conn    *c = NULL;
@@ -125,7 +126,7 @@ gw_pool_acquire(const char *user, const char *password, gw_error *err)
 
 			if (e->in_use)
 				continue;
-			if (e->pg && same(e->user, user) && same(e->password, password))
+			if (e->pg && same(e->user, user) && same(e->password, password) && e->replica == replica)
 				c = e;
 			else if (e->pg == NULL && empty == NULL)
 				empty = e;
@@ -149,11 +150,12 @@ gw_pool_acquire(const char *user, const char *password, gw_error *err)
 
 	/* reuse only a live connection of the same login */
 	if (c->pg && (!same(c->user, user) || !same(c->password, password) ||
-				  PQstatus(c->pg) != CONNECTION_OK))
+				  c->replica != replica || PQstatus(c->pg) != CONNECTION_OK))
 		entry_close(c);
 	if (c->pg == NULL)
 	{
-		c->pg = connect_as(user, password, err);
+		c->replica = replica;
+		c->pg = connect_as(user, password, replica, err);
 		if (c->pg == NULL)
 		{
 			gw_pool_release(c, 1);
@@ -179,7 +181,7 @@ gw_pool_release(gw_conn *c, int broken)
 	/* what broke one connection (a server restart) broke the idle ones too */
 	if (broken)
 		for (int i = 0; i < pool_n; i++)
-			if (!pool[i].in_use && &pool[i] != c)
+			if (!pool[i].in_use && &pool[i] != c && pool[i].replica == c->replica)
 				entry_close(&pool[i]);
 	c->in_use = 0;
 	pthread_cond_signal(&pool_free);
@@ -190,6 +192,12 @@ PGconn *
 gw_conn_pg(gw_conn *c)
 {
 	return c->pg;
+}
+
+int
+gw_conn_is_replica(gw_conn *c)
+{
+	return c->replica;
 }
 
 int

@@ -26,6 +26,9 @@ typedef struct gw_config
 	int			timeout_seconds;
 	int			statement_timeout_ms;	/* per request transaction; 0: none */
 	int			rendition_max_age;	/* Cache-Control max-age of renditions, seconds */
+	const char *read_db_uri;	/* streaming replica for GET routes, or NULL */
+	int			read_max_lag_ms;	/* replica further behind: read the primary */
+	int			read_own_writes_ms;	/* after a write, that product reads the primary */
 	int			quiet;			/* no request log (the fuzz target) */
 } gw_config;
 
@@ -118,7 +121,9 @@ typedef struct gw_conn gw_conn;
 extern int	gw_pool_init(void);
 extern void gw_pool_shutdown(void);
 /* user/password NULL: the authenticator from --db-uri; else a Basic login. */
-extern gw_conn *gw_pool_acquire(const char *user, const char *password, gw_error *err);
+extern gw_conn *gw_pool_acquire(const char *user, const char *password, int replica,
+								 gw_error *err);
+extern int	gw_conn_is_replica(gw_conn *c);
 extern void gw_pool_release(gw_conn *c, int broken);
 extern PGconn *gw_conn_pg(gw_conn *c);
 /* Which statements are prepared on this connection. */

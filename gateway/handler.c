@@ -350,13 +350,115 @@ pipeline(gw_conn *c, int which, const gw_auth *auth, const char *const *values,
  * connection (the transaction did not commit).  On success *out holds the
  * result (caller clears); on failure err is filled.
  */
+/* ---- read replica: routing, lag, reading one's own writes ---- */
+
+#define GW_RECENT_SLOTS 4096
+
+/* product id and until when (ms, monotonic) its reads go to the primary */
+static struct
+{
+	_Atomic int32_t product_id;
+	_Atomic int64_t until_ms;
+}			recent_writes[GW_RECENT_SLOTS];
+static _Atomic int64_t lag_checked_ms;
+static atomic_int replica_behind;
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+is_read(int which)
+{
+	return which == ST_GET_IMAGE || which == ST_GET_RENDITION || which == ST_INFO_JSON ||
+		which == ST_INFO_ROWS;
+}
+
+static int
+is_write(int which)
+{
+	return which == ST_SAVE || which == ST_DELETE || which == ST_PUT_JSON || which == ST_PUT_ROWS;
+}
+
+static void
+note_write(int32_t product_id)
+{
+	unsigned	slot = (uint32_t) product_id % GW_RECENT_SLOTS;
+
+	atomic_store(&recent_writes[slot].product_id, product_id);
+	atomic_store(&recent_writes[slot].until_ms, now_ms() + gw.read_own_writes_ms);
+}
+
+static int
+written_recently(int32_t product_id)
+{
+	unsigned	slot = (uint32_t) product_id % GW_RECENT_SLOTS;
+
+	return atomic_load(&recent_writes[slot].product_id) == product_id &&
+		atomic_load(&recent_writes[slot].until_ms) > now_ms();
+}
+
+/*
+ * Is the replica within --read-max-lag?  Asked at most once a second, on a
+ * replica connection: caught up with what it received counts as no lag
+ * (an idle primary sends nothing), else the age of the last replayed commit.
+ */
+static int
+replica_fresh(PGconn *pg)
+{
+	int64_t		now = now_ms();
+
+	if (now - atomic_load(&lag_checked_ms) >= 1000)
+	{
+		PGresult   *res = PQexec(pg, "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0 "
+								 "WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+								 "ELSE coalesce(1000 * extract(epoch FROM now() - "
+								 "pg_last_xact_replay_timestamp()), 1e12) END::bigint");
+
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+			atomic_store(&replica_behind, atoll(PQgetvalue(res, 0, 0)) > gw.read_max_lag_ms);
+		else
+			atomic_store(&replica_behind, 1);
+		PQclear(res);
+		atomic_store(&lag_checked_ms, now);
+	}
+	return !atomic_load(&replica_behind);
+}
+
+/* A connection for this statement: the replica for reads when it is fit, else the primary. */
+static gw_conn *
+acquire_for(int which, const gw_auth *auth, int32_t product_id, int *tried_replica, gw_error *err)
+{
+	if (gw.read_db_uri && is_read(which) && !*tried_replica && !written_recently(product_id))
+	{
+		gw_error	ignored = {0};
+		gw_conn    *c = gw_pool_acquire(auth->basic_user, auth->basic_password, 1, &ignored);
+
+		*tried_replica = 1;
+		gw_error_free(&ignored);
+		if (c != NULL && replica_fresh(gw_conn_pg(c)))
+			return c;
+		if (c != NULL)
+			gw_pool_release(c, PQstatus(gw_conn_pg(c)) != CONNECTION_OK);
+	}
+	return gw_pool_acquire(auth->basic_user, auth->basic_password, 0, err);
+}
+
 static int
 run(int which, const gw_auth *auth, const char *const *values, const int *lengths,
 	const int *formats, int binary_result, PGresult **out, gw_error *err)
 {
+	int32_t		product_id = (statements[which].nparams > 0 && values[0]) ? atoi(values[0]) : 0;
+	int			tried_replica = 0;
+
 	for (int attempt = 0; attempt < 2; attempt++)
 	{
-		gw_conn    *c = gw_pool_acquire(auth->basic_user, auth->basic_password, err);
+		gw_conn    *c = acquire_for(which, auth, product_id, &tried_replica, err);
 		PGconn	   *pg;
 		PGresult   *res = NULL,
 				   *bad = NULL;
@@ -370,16 +472,25 @@ run(int which, const gw_auth *auth, const char *const *values, const int *length
 		if (step == STEP_COUNT)
 		{
 			gw_pool_release(c, 0);
+			if (is_write(which) && gw.read_db_uri)
+				note_write(product_id);
 			*out = res;
 			return 0;
 		}
 		if (step < 0)
 		{
+			int			was_replica = gw_conn_is_replica(c);
+
 			if (!gw.quiet)
 				fprintf(stderr, "gateway: pipeline failed: %s", PQerrorMessage(pg));
 			gw_pool_release(c, 1);
-			if (attempt == 0)
+			/* a lost replica: the primary answers, and the retry is not spent */
+			if (attempt == 0 || was_replica)
+			{
+				if (was_replica)
+					attempt--;
 				continue;
+			}
 			fprintf(stderr, "gateway: database connection lost: %s", PQerrorMessage(pg));
 			gw_error_set(err, 503, "08006", "the database is unavailable", NULL, "Retry later.");
 			return -1;

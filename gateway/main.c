@@ -52,6 +52,12 @@ usage(FILE *out)
 			"                        the answer is 503 (PRODUCT_IMAGE_STATEMENT_TIMEOUT; 30000)\n"
 			"  --rendition-max-age SECONDS  Cache-Control max-age of GET Image with w, h,\n"
 			"                        type or ifBlank (PRODUCT_IMAGE_RENDITION_MAX_AGE; 300)\n"
+			"  --read-db-uri URI     a streaming replica for GET routes (PRODUCT_IMAGE_READ_DB_URI);\n"
+			"                        the primary serves them when it is down or behind\n"
+			"  --read-max-lag MS     replica lag past which reads go to the primary\n"
+			"                        (PRODUCT_IMAGE_READ_MAX_LAG; 5000)\n"
+			"  --read-own-writes MS  after a write, reads of that product go to the primary\n"
+			"                        for this long (PRODUCT_IMAGE_READ_OWN_WRITES; 5000)\n"
 			"  --help                this text\n"
 			"\n"
 			"One line per request goes to stderr: method, path, status, bytes in, bytes out, time.\n");
@@ -114,6 +120,12 @@ apply(const char *name, const char *v)
 		gw.timeout_seconds = (int) parse_number("--timeout", v, 1, 3600);
 	else if (strcmp(name, "statement-timeout") == 0)
 		gw.statement_timeout_ms = (int) parse_number("--statement-timeout", v, 0, INT_MAX);
+	else if (strcmp(name, "read-db-uri") == 0)
+		gw.read_db_uri = *v ? v : NULL;
+	else if (strcmp(name, "read-max-lag") == 0)
+		gw.read_max_lag_ms = (int) parse_number("--read-max-lag", v, 0, INT_MAX);
+	else if (strcmp(name, "read-own-writes") == 0)
+		gw.read_own_writes_ms = (int) parse_number("--read-own-writes", v, 0, INT_MAX);
 	else if (strcmp(name, "rendition-max-age") == 0)
 		gw.rendition_max_age = (int) parse_number("--rendition-max-age", v, 0, 31536000);
 	else
@@ -138,6 +150,9 @@ configure(int argc, char **argv)
 		{"timeout", "PRODUCT_IMAGE_TIMEOUT"},
 		{"statement-timeout", "PRODUCT_IMAGE_STATEMENT_TIMEOUT"},
 		{"rendition-max-age", "PRODUCT_IMAGE_RENDITION_MAX_AGE"},
+		{"read-db-uri", "PRODUCT_IMAGE_READ_DB_URI"},
+		{"read-max-lag", "PRODUCT_IMAGE_READ_MAX_LAG"},
+		{"read-own-writes", "PRODUCT_IMAGE_READ_OWN_WRITES"},
 	};
 
 	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++)
