@@ -1,5 +1,5 @@
 # product_image: PGXS build of the extension, plus the decoder tool and the gateway.
-EXTENSION = product_image
+EXTENSION = product_image product_image_proxy
 EXTVERSION = 0.2.0
 
 MODULE_big = product_image
@@ -10,11 +10,12 @@ OBJS = src/product_image.o src/image_check.o src/image_info.o src/image_save.o s
 
 # 0.2.0 installs as 0.1.0 plus the update script, as PostgreSQL does when no
 # 0.2.0 install script exists: one path, tested by every install.
-DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
+DATA = sql/product_image--0.1.0.sql sql/product_image--0.1.0--0.2.0.sql \
+	sql/product_image_proxy--0.2.0.sql
 
 # pg_regress: sql/NAME.sql and expected/NAME.out, in this order.
 REGRESS = setup formats errors save attach privileges limits modes postgrest renditions
-REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+REGRESS_OPTS = --inputdir=. --load-extension=product_image
 
 OPTFLAGS ?= -O2
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \

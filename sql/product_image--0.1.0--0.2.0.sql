@@ -138,3 +138,60 @@ AS $$
 WITH d AS (DELETE FROM product_image.rendition RETURNING 1) SELECT count(*) FROM d
 $$;
 REVOKE ALL ON FUNCTION product_image.rendition_cache_clear() FROM PUBLIC;
+
+-- Scale-out: this node as partition k of n (see docs/scale-out.md).  Blob ids
+-- stay unique across nodes: node k hands out k + 1, k + 1 + n, k + 1 + 2n, ...
+CREATE TABLE product_image.partition (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    k         integer NOT NULL,
+    n         integer NOT NULL,
+    CHECK (n >= 1 AND k >= 0 AND k < n)
+);
+SELECT pg_catalog.pg_extension_config_dump('product_image.partition', '');
+
+CREATE FUNCTION product_image.configure_partition(k integer, n integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cur record;
+    misfits bigint;
+    top bigint;
+    restart bigint;
+BEGIN
+    IF k IS NULL OR n IS NULL OR n < 1 OR k < 0 OR k >= n OR (n & (n - 1)) <> 0 THEN
+        RAISE EXCEPTION 'partition % of % is not valid', k, n
+            USING ERRCODE = '22023',
+                  HINT = 'n is the number of partitions, a power of two (as PL/Proxy requires); k is from 0 to n - 1.';
+    END IF;
+    LOCK TABLE product_image.blob IN SHARE ROW EXCLUSIVE MODE;  -- no save meanwhile
+    SELECT * INTO cur FROM product_image.partition FOR UPDATE;
+    IF FOUND THEN
+        IF cur.k = k AND cur.n = n THEN
+            RETURN;
+        END IF;
+        -- splitting (resharding n -> 2n, 4n, ...) keeps the residues: allowed
+        IF n % cur.n <> 0 OR k % cur.n <> cur.k THEN
+            RAISE EXCEPTION 'this node is partition % of %, not % of %', cur.k, cur.n, k, n
+                USING ERRCODE = '55000',
+                      HINT = 'Blob ids stay unique only while each node keeps its k and n; a node may only split (k of n becomes k or k + n of 2n, see docs/scale-out.md).';
+        END IF;
+    ELSE
+        SELECT count(*) INTO misfits FROM product_image.blob b WHERE b.blob_id % n <> (k + 1) % n;
+        IF misfits > 0 THEN
+            RAISE EXCEPTION '% stored blob ids do not belong to partition % of %', misfits, k, n
+                USING ERRCODE = '55000',
+                      HINT = 'Configure partitions before saving images on them.';
+        END IF;
+    END IF;
+    SELECT coalesce(max(b.blob_id), 0) INTO top FROM product_image.blob b;
+    -- the first id above everything stored with the residue k + 1 (mod n)
+    restart := top + 1 + (((k + 1) - (top + 1)) % n + n) % n;
+    EXECUTE format('ALTER TABLE product_image.blob ALTER COLUMN blob_id SET INCREMENT BY %s '
+                   'SET START WITH %s RESTART WITH %s', n, k + 1, restart);
+    INSERT INTO product_image.partition AS p VALUES (true, k, n)
+        ON CONFLICT (singleton) DO UPDATE SET k = excluded.k, n = excluded.n;
+END
+$$;
+REVOKE ALL ON FUNCTION product_image.configure_partition(integer, integer) FROM PUBLIC;

@@ -1,0 +1,185 @@
+/* product_image_proxy--0.2.0.sql: product_image's functions on a PL/Proxy node */
+
+\echo Use "CREATE EXTENSION product_image_proxy" to load this file. \quit
+
+-- The cluster is a SQL/MED server named product_image, created by you:
+--   CREATE SERVER product_image FOREIGN DATA WRAPPER plproxy
+--       OPTIONS (p0 'host=... dbname=...', p1 'host=... dbname=...');
+--   CREATE USER MAPPING FOR PUBLIC SERVER product_image OPTIONS (user '...');
+-- Partition i holds the products whose id & (n - 1) = i (RUN ON product_id),
+-- and was set up with product_image.configure_partition(i, n).
+
+-- Computed here, no partition involved: the same C code as on the partitions.
+CREATE TYPE product_image.image_header AS (
+    format      text,
+    mime_type   text,
+    width       integer,
+    height      integer,
+    bit_depth   integer,
+    channels    integer,
+    has_alpha   boolean,
+    frames      integer,
+    interlaced  boolean,
+    orientation integer
+);
+CREATE FUNCTION product_image.image_info(image bytea)
+RETURNS product_image.image_header
+AS 'MODULE_PATHNAME', 'image_info'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION product_image.render(image bytea, w integer, h integer, type text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'pi_render_image'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+-- The remote calls, one per partition function.
+CREATE FUNCTION product_image.remote_save_image(product_id integer, image bytea)
+RETURNS integer LANGUAGE plproxy AS $$
+    CLUSTER 'product_image'; RUN ON product_id; TARGET product_image.product_save_image;
+$$;
+CREATE FUNCTION product_image.remote_get_image(product_id integer)
+RETURNS bytea LANGUAGE plproxy AS $$
+    CLUSTER 'product_image'; RUN ON product_id; TARGET product_image.product_get_image;
+$$;
+CREATE FUNCTION product_image.remote_get_image_rendition(
+    product_id integer, w integer, h integer, type text, if_blank text,
+    OUT image bytea, OUT mime_type text, OUT etag text, OUT width integer, OUT height integer)
+RETURNS record LANGUAGE plproxy AS $$
+    CLUSTER 'product_image'; RUN ON product_id; TARGET product_image.product_get_image_rendition;
+$$;
+CREATE FUNCTION product_image.remote_get_image_info(product_id integer)
+RETURNS jsonb LANGUAGE plproxy AS $$
+    CLUSTER 'product_image'; RUN ON product_id; TARGET product_image.product_get_image_info;
+$$;
+CREATE FUNCTION product_image.remote_put_image_info(product_id integer, info jsonb)
+RETURNS jsonb LANGUAGE plproxy AS $$
+    CLUSTER 'product_image'; RUN ON product_id; TARGET product_image.product_put_image_info;
+$$;
+CREATE FUNCTION product_image.remote_delete_image(product_id integer)
+RETURNS boolean LANGUAGE plproxy AS $$
+    CLUSTER 'product_image'; RUN ON product_id; TARGET product_image.product_delete_image;
+$$;
+
+-- A partition's error, re-raised with its SQLSTATE, message, detail and hint,
+-- the message without PL/Proxy's "function(args): [db] REMOTE ERROR: "
+-- prefix.  PL/Proxy's own failures to reach a partition become 08006.
+CREATE FUNCTION product_image.reraise(state text, message text, detail text, hint text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    remote boolean := message ~ 'REMOTE ERROR: ';
+    msg text := regexp_replace(message, '^.*?REMOTE ERROR: ', '');
+    det text := nullif(regexp_replace(coalesce(detail, ''), '^Remote detail: ', ''), '');
+    hin text := nullif(regexp_replace(coalesce(hint, ''), '^Remote hint: ', ''), '');
+BEGIN
+    IF NOT remote AND (state LIKE '08%' OR state IN ('XX000', '57P01'))
+       AND message ~* '(connect|connection|server closed|terminat)' THEN
+        state := '08006';
+        det := message;
+        msg := 'the partition for this product is unavailable';
+    END IF;
+    IF det IS NOT NULL AND hin IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = state, MESSAGE = msg, DETAIL = det, HINT = hin;
+    ELSIF det IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = state, MESSAGE = msg, DETAIL = det;
+    ELSIF hin IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = state, MESSAGE = msg, HINT = hin;
+    ELSE
+        RAISE EXCEPTION USING ERRCODE = state, MESSAGE = msg;
+    END IF;
+END
+$$;
+
+CREATE FUNCTION product_image.product_save_image(product_id integer, image bytea)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE st text; m text; d text; h text;
+BEGIN
+    IF product_id IS NULL THEN
+        RAISE EXCEPTION 'product id must not be null' USING ERRCODE = '22004';
+    END IF;
+    RETURN product_image.remote_save_image(product_id, image);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+    PERFORM product_image.reraise(st, m, d, h);
+END
+$$;
+
+CREATE FUNCTION product_image.product_get_image(product_id integer)
+RETURNS bytea LANGUAGE plpgsql STRICT AS $$
+DECLARE st text; m text; d text; h text;
+BEGIN
+    RETURN product_image.remote_get_image(product_id);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+    PERFORM product_image.reraise(st, m, d, h);
+END
+$$;
+
+CREATE FUNCTION product_image.product_get_image_rendition(
+    product_id integer, w integer DEFAULT NULL, h integer DEFAULT NULL,
+    type text DEFAULT NULL, if_blank text DEFAULT NULL,
+    OUT image bytea, OUT mime_type text, OUT etag text, OUT width integer, OUT height integer)
+RETURNS record LANGUAGE plpgsql AS $$
+DECLARE st text; m text; d text; hi text;
+BEGIN
+    IF product_id IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT * INTO image, mime_type, etag, width, height
+      FROM product_image.remote_get_image_rendition(product_id, w, h, type, if_blank);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, hi = PG_EXCEPTION_HINT;
+    PERFORM product_image.reraise(st, m, d, hi);
+END
+$$;
+
+CREATE FUNCTION product_image.product_get_image(product_id integer, w integer, h integer,
+                                                type text, if_blank text)
+RETURNS bytea
+LANGUAGE sql
+AS $$ SELECT (product_image.product_get_image_rendition($1, $2, $3, $4, $5)).image $$;
+
+CREATE FUNCTION product_image.product_get_image_info(product_id integer)
+RETURNS jsonb LANGUAGE plpgsql STRICT AS $$
+DECLARE st text; m text; d text; h text;
+BEGIN
+    RETURN product_image.remote_get_image_info(product_id);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+    PERFORM product_image.reraise(st, m, d, h);
+END
+$$;
+
+CREATE FUNCTION product_image.product_put_image_info(product_id integer, info jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE st text; m text; d text; h text;
+BEGIN
+    IF product_id IS NULL THEN
+        RAISE EXCEPTION 'product id must not be null' USING ERRCODE = '22004';
+    END IF;
+    RETURN product_image.remote_put_image_info(product_id, info);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+    PERFORM product_image.reraise(st, m, d, h);
+END
+$$;
+
+CREATE FUNCTION product_image.product_delete_image(product_id integer)
+RETURNS boolean LANGUAGE plpgsql STRICT AS $$
+DECLARE st text; m text; d text; h text;
+BEGIN
+    RETURN product_image.remote_delete_image(product_id);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+    PERFORM product_image.reraise(st, m, d, h);
+END
+$$;
+
+-- Writers are granted, as on one node.
+REVOKE ALL ON FUNCTION product_image.product_save_image(integer, bytea),
+    product_image.product_put_image_info(integer, jsonb),
+    product_image.product_delete_image(integer),
+    product_image.remote_save_image(integer, bytea),
+    product_image.remote_put_image_info(integer, jsonb),
+    product_image.remote_delete_image(integer) FROM PUBLIC;
