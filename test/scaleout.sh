@@ -139,6 +139,29 @@ start_gateway() {  # PORT LOG ARGS...
 }
 dburi() { echo "host=127.0.0.1 port=$1 dbname=shop user=pi_authenticator password=auth-secret"; }
 
+make_standby() {  # a pg_basebackup -R standby of partition 0 on port $SB, caught up
+    mkdir -p "$RUN/standby"
+    chown postgres "$RUN/standby" 2>/dev/null
+    as_pg "$PGBIN/pg_basebackup" -h "$RUN/sock" -p $P0 -U postgres -D "$RUN/standby/pgdata" -R -X stream -c fast ||
+        { bad "pg_basebackup failed"; return 1; }
+    cat >> "$RUN/standby/pgdata/postgresql.auto.conf" <<CONF
+port = $SB
+unix_socket_directories = '$RUN/sock'
+hot_standby = on
+CONF
+    as_pg "$PGBIN/pg_ctl" -D "$RUN/standby/pgdata" -l "$RUN/standby/postgres.log" -w -t 60 start >/dev/null ||
+        { tail "$RUN/standby/postgres.log"; bad "standby did not start"; return 1; }
+}
+wait_replayed() {  # until the standby has replayed all partition 0 wrote
+    local lsn
+    lsn=$(sql $P0 "SELECT pg_current_wal_lsn()")
+    for _ in $(seq 100); do
+        [ "$(sql $SB "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 if [ -n "${PI_SCALEOUT_BENCH:-}" ]; then
     # ---- the proxy hop: saves per second through the proxy and directly ----
     SECS=${BENCH_SECONDS:-5}
@@ -165,6 +188,23 @@ md, mx = statistics.median(d), statistics.median(x)
 print(f"| {img} ({size / 1e3:.0f} KB) | {md:.0f} | {mx:.0f} | {mx / md:.2f}x | {2 * size + 2:,} (hex text) |")
 PY
     done
+    # ---- reads: GET of a 36 KB image through a gateway on partition 0, from the primary
+    # and from the standby (--read-db-uri), wrk, 8 connections ----
+    make_standby || exit 1
+    "$PGBIN/psql" -X -q -h "$RUN/sock" -p $P0 -U postgres -d shop \
+        -c "SELECT product_image.product_save_image(2, img) FROM bench_image WHERE name = 'png_40k.png'" >/dev/null
+    wait_replayed
+    start_gateway $GWPORT "$TMP/g1.log" --db-uri "$(dburi $P0)" --anon-role pi_writer
+    start_gateway $((GWPORT + 1)) "$TMP/g2.log" --db-uri "$(dburi $P0)" --read-db-uri "$(dburi $SB)" --anon-role pi_writer
+    echo
+    echo "| GET Image (36 KB), 8 connections | requests/s, primary | requests/s, standby via --read-db-uri | standby / primary |"
+    echo "|---|---|---|---|"
+    a=(); b=()
+    for _ in 1 2 3; do
+        a+=("$(wrk -t 2 -c 8 -d "${SECS}s" "http://127.0.0.1:$GWPORT/api/v1/Product/2/Image" | sed -n 's/^Requests\/sec: *//p')")
+        b+=("$(wrk -t 2 -c 8 -d "${SECS}s" "http://127.0.0.1:$((GWPORT + 1))/api/v1/Product/2/Image" | sed -n 's/^Requests\/sec: *//p')")
+    done
+    /usr/bin/python3 -c 'import statistics, sys; a = statistics.median(map(float, sys.argv[1].split())); b = statistics.median(map(float, sys.argv[2].split())); print(f"| png_40k.png | {a:.0f} | {b:.0f} | {b / a:.2f}x |")' "${a[*]}" "${b[*]}"
     exit 0
 fi
 
@@ -224,26 +264,11 @@ check healed_odd "$(code -X PUT --data-binary @"$FX/rgb.png" -H 'Content-Type: i
 check healed_get "$(code "$(url $G 11 Image)")" 200
 
 # ---- a streaming standby of partition 0, and a gateway reading from it ----
-mkdir -p "$RUN/standby"
-chown postgres "$RUN/standby" 2>/dev/null
-as_pg "$PGBIN/pg_basebackup" -h "$RUN/sock" -p $P0 -U postgres -D "$RUN/standby/pgdata" -R -X stream -c fast ||
-    { bad "pg_basebackup failed"; exit 1; }
-cat >> "$RUN/standby/pgdata/postgresql.auto.conf" <<CONF
-port = $SB
-unix_socket_directories = '$RUN/sock'
-hot_standby = on
-CONF
-as_pg "$PGBIN/pg_ctl" -D "$RUN/standby/pgdata" -l "$RUN/standby/postgres.log" -w -t 60 start >/dev/null ||
-    { tail "$RUN/standby/postgres.log"; bad "standby did not start"; exit 1; }
+make_standby || exit 1
 check standby_in_recovery "$(sql $SB "SELECT pg_is_in_recovery()")" t
 R=$((G + 1))
 start_gateway $R "$TMP/replica.log" --db-uri "$(dburi $P0)" --read-db-uri "$(dburi $SB)" --anon-role pi_writer
-# wait until the standby has replayed everything partition 0 wrote
-lsn=$(sql $P0 "SELECT pg_current_wal_lsn()")
-for _ in $(seq 100); do
-    [ "$(sql $SB "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
-    sleep 0.1
-done
+wait_replayed || bad "the standby did not catch up"
 gw_sessions() { sql $SB "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'product-image-gateway'"; }
 check replica_unused_before "$(gw_sessions)" 0
 check replica_get "$(code "$(url $R 4 Image)")" 200
