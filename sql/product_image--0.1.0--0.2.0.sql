@@ -126,8 +126,8 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 CREATE FUNCTION product_image.product_get_image(product_id integer, w integer, h integer,
                                                 type text, if_blank text)
 RETURNS bytea
-LANGUAGE sql VOLATILE PARALLEL RESTRICTED
-AS $$ SELECT (product_image.product_get_image_rendition($1, $2, $3, $4, $5)).image $$;
+AS 'MODULE_PATHNAME', 'product_get_image_bytes'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 -- Empty the cache (after changing product_image.jpeg_quality, for example).
 CREATE FUNCTION product_image.rendition_cache_clear()

@@ -124,6 +124,16 @@ SELECT r(101, 33, 33, NULL) AS reader_renders;
 SELECT try($$INSERT INTO product_image.rendition VALUES (1, 1, 1, 'png', '\x00', 1, 1, 1)$$) AS reader_insert;
 SELECT try($$SELECT count(*) FROM product_image.rendition$$) AS reader_select;
 RESET ROLE;
+-- column grants only: the two-statement path, same answer; no grant at all: 42501
+REVOKE SELECT ON product_image.blob FROM regress_pi_render;
+GRANT SELECT (blob_id, product_id, format, sha256, mime_type, width, height, data) ON product_image.blob TO regress_pi_render;
+SET ROLE regress_pi_render;
+SELECT r(101, 33, 33, NULL) AS column_grants_cached, r(101, 31, 31, NULL) AS column_grants_new;
+RESET ROLE;
+REVOKE SELECT (blob_id, product_id, format, sha256, mime_type, width, height, data) ON product_image.blob FROM regress_pi_render;
+SET ROLE regress_pi_render;
+SELECT try($$SELECT image FROM product_image.product_get_image_rendition(101, 33, 33, NULL, NULL)$$) AS no_grant;
+RESET ROLE;
 SELECT count(*) AS filled_by_reader FROM product_image.rendition WHERE w = 33;
 -- in a read-only transaction (or on a standby) renditions are served, not cached
 BEGIN READ ONLY;

@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
@@ -23,12 +24,16 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rls.h"
 
 #include "product_image.h"
 
 PG_FUNCTION_INFO_V1(pi_render_image);
 PG_FUNCTION_INFO_V1(product_get_image_rendition);
+PG_FUNCTION_INFO_V1(product_get_image_bytes);
 
 /* A cached rendition's last_used is refreshed at most this often. */
 #define TOUCH_INTERVAL "60 seconds"
@@ -59,6 +64,7 @@ typedef struct RenderArgs
 typedef struct RenderPlans
 {
 	SPIPlanPtr	blob;			/* as the caller */
+	SPIPlanPtr	combined;		/* the image's row and its cached rendition, as the owner */
 	SPIPlanPtr	owner;
 	SPIPlanPtr	placeholder;	/* as the cache owner from here on */
 	SPIPlanPtr	get;
@@ -209,6 +215,15 @@ PreparePlans(void)
 		return;
 	plans.blob = PrepareKept("SELECT blob_id, format, sha256, mime_type, width, height, data "
 							 "FROM product_image.blob WHERE product_id = $1", 1, lookup);
+	/* the output type as pi_render_format picks it, when type is not given */
+	plans.combined = PrepareKept("SELECT b.blob_id, b.format, b.sha256, b.mime_type, b.width, b.height, b.data, "
+								 " r.data, r.width, r.height, "
+								 " r.last_used < pg_catalog.now() - interval '" TOUCH_INTERVAL "' "
+								 "FROM product_image.blob b LEFT JOIN product_image.rendition r "
+								 " ON r.blob_id = b.blob_id AND r.w = $2 AND r.h = $3 AND r.type = "
+								 " coalesce($4, CASE b.format WHEN 'jpeg' THEN 'jpeg' WHEN 'gif' THEN 'gif' "
+								 " ELSE 'png' END) "
+								 "WHERE b.product_id = $1", 4, key);
 	plans.owner = PrepareKept("SELECT relowner FROM pg_catalog.pg_class "
 							  "WHERE oid = 'product_image.rendition'::pg_catalog.regclass", 0, NULL);
 	plans.placeholder = PrepareKept("SELECT image FROM product_image.placeholder WHERE name = $1",
@@ -260,6 +275,23 @@ RunAsOwner(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, lo
 	return rc;
 }
 
+/*
+ * May the caller read every row of product_image.blob?  Then the image's row
+ * and its cached rendition can come from one statement run as the owner:
+ * the caller's own SELECT would have been allowed and seen the same row.
+ * Column grants or row-level security on blob: the two-statement path.
+ */
+static bool
+CallerMayReadBlobs(void)
+{
+	Oid			nsp = get_namespace_oid("product_image", true);
+	Oid			rel = OidIsValid(nsp) ? get_relname_relid("blob", nsp) : InvalidOid;
+
+	return OidIsValid(rel) &&
+		pg_class_aclcheck(rel, GetUserId(), ACL_SELECT) == ACLCHECK_OK &&
+		check_enable_rls(rel, InvalidOid, true) == RLS_NONE;
+}
+
 static bool
 CacheWritable(void)
 {
@@ -292,26 +324,23 @@ Evict(int64 total)
 }
 
 /*
- * product_get_image_rendition(product_id, w, h, type, if_blank,
- *		OUT image, OUT mime_type, OUT etag, OUT width, OUT height)
+ * The rendition for product_id, w, h, type, if_blank (args 0..4) into
+ * values/nulls: image, mime_type, etag, width, height (all NULL: nothing).
  */
-Datum
-product_get_image_rendition(PG_FUNCTION_ARGS)
+static void
+GetRendition(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	TupleDesc	tupdesc;
-	Datum		values[5];
-	bool		nulls[5] = {true, true, true, true, true};
 	RenderArgs	a;
 	Datum		arg;
-	bool		isnull;
+	bool		isnull,
+				combined;
 	int			rc;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
+	for (int i = 0; i < 5; i++)
+		nulls[i] = true;
 	if (PG_ARGISNULL(0))
-		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+		return;
 	ParseArgs(fcinfo, 1, 4, &a);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -319,7 +348,21 @@ product_get_image_rendition(PG_FUNCTION_ARGS)
 	PreparePlans();
 
 	arg = PG_GETARG_DATUM(0);
-	rc = SPI_execute_plan(plans.blob, &arg, NULL, true, 1);
+	combined = WantsRendition(&a) && pi_rendition_cache && CallerMayReadBlobs();
+	if (combined)
+	{
+		Datum		cargs[4] = {arg, Int32GetDatum(a.w), Int32GetDatum(a.h), (Datum) 0};
+		char		cnulls[4] = {' ', ' ', ' ', 'n'};
+
+		if (a.type != PI_FORMAT_UNKNOWN)
+		{
+			cargs[3] = CStringGetTextDatum(pi_format_name(a.type));
+			cnulls[3] = ' ';
+		}
+		rc = RunAsOwner(plans.combined, cargs, cnulls, true, 1);
+	}
+	else
+		rc = SPI_execute_plan(plans.blob, &arg, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading the image failed: %s", SPI_result_code_string(rc));
 
@@ -403,7 +446,24 @@ product_get_image_rendition(PG_FUNCTION_ARGS)
 			key[2] = Int32GetDatum(a.h);
 			key[3] = CStringGetTextDatum(pi_format_name(out));
 
-			if (pi_rendition_cache)
+			if (combined)
+			{
+				Datum		data = SPI_getbinval(row, desc, 8, &isnull);
+
+				if (!isnull)
+				{
+					bool		stale;
+
+					width = DatumGetInt32(SPI_getbinval(row, desc, 9, &isnull));
+					height = DatumGetInt32(SPI_getbinval(row, desc, 10, &isnull));
+					stale = DatumGetBool(SPI_getbinval(row, desc, 11, &isnull));
+					MemoryContextSwitchTo(caller);
+					result = (bytea *) PG_DETOAST_DATUM_COPY(data);
+					if (stale && CacheWritable())
+						RunAsOwner(plans.touch, key, NULL, false, 0);
+				}
+			}
+			else if (pi_rendition_cache)
 			{
 				rc = RunAsOwner(plans.get, key, NULL, true, 1);
 				if (rc != SPI_OK_SELECT)
@@ -450,9 +510,40 @@ product_get_image_rendition(PG_FUNCTION_ARGS)
 			values[3] = Int32GetDatum(width);
 			values[4] = Int32GetDatum(height);
 		}
-		memset(nulls, false, sizeof(nulls));
+		for (int i = 0; i < 5; i++)
+			nulls[i] = false;
 	}
 	MemoryContextSwitchTo(caller);
 	SPI_finish();
+}
+
+/*
+ * product_get_image_rendition(product_id, w, h, type, if_blank,
+ *		OUT image, OUT mime_type, OUT etag, OUT width, OUT height)
+ */
+Datum
+product_get_image_rendition(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[5];
+	bool		nulls[5];
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	GetRendition(fcinfo, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* product_get_image(product_id, w, h, type, if_blank): the bytes alone, no row built. */
+Datum
+product_get_image_bytes(PG_FUNCTION_ARGS)
+{
+	Datum		values[5];
+	bool		nulls[5];
+
+	GetRendition(fcinfo, values, nulls);
+	if (nulls[0])
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(values[0]);
 }
