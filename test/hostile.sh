@@ -146,6 +146,12 @@ extra=$((full - base - size10))
 [ $extra -lt $((16 * 1024 * 1024)) ] && ok || bad "memory: full mode on 10 MB JPEG used $((extra / 1000000)) MB beyond the image"
 echo "hostile: full-mode decode of a $((size10 / 1000000)) MB 4800x3600 JPEG: backend peak $((full / 1000000)) MB, idle $((base / 1000000)) MB: the image itself and no frame buffer (an RGB frame is 52 MB)"
 
+# a rendition holds one output frame and a few source rows, not the source frame
+thumb=$(psql -X -At -d $DB -c "SELECT octet_length(product_image.render(data, 256, 256, 'jpeg')) FROM img WHERE name = 'scale_10m.jpg'" -c "$peak_sql" | tail -1)
+extra=$((thumb - base - size10))
+[ $extra -lt $((8 * 1024 * 1024)) ] && ok || bad "memory: a 256-pixel rendition of the 10 MB JPEG used $((extra / 1000000)) MB beyond the image"
+echo "hostile: 256-pixel rendition of the $((size10 / 1000000)) MB 4800x3600 JPEG: backend peak $((thumb / 1000000)) MB, idle $((base / 1000000)) MB (a source RGB frame would be 52 MB)"
+
 # 4. 1000 idle connections; other clients still served; memory flat; idle closed at the timeout
 rss() { awk '/VmRSS/ { print $2 }' /proc/$GWPID/status; }
 rss0=$(rss)
