@@ -7,6 +7,9 @@
 # reading one's own write.
 #   PI_SCALEOUT_BENCH=1 test/scaleout.sh   instead of the checks, measure the
 #   proxy hop (bench/scaleout calls this)
+#   PI_SCALEOUT_RESHARD=1 test/scaleout.sh instead, reshard from 2 partitions
+#   to 4 by the procedure of docs/scale-out.md and check that nothing moved
+#   wrongly, nothing was lost and new blob ids stay unique
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -44,9 +47,11 @@ sql() {  # PORT SQL -> unaligned output; an error as "ERROR <sqlstate> <message>
 cleanup() {
     for p in $PIDS; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
-    if [ -f "$RUN/standby/pgdata/PG_VERSION" ]; then
-        as_pg "$PGBIN/pg_ctl" -D "$RUN/standby/pgdata" -m immediate -w stop >/dev/null 2>&1
-    fi
+    for d in standby p2 p3; do
+        if [ -f "$RUN/$d/pgdata/PG_VERSION" ]; then
+            as_pg "$PGBIN/pg_ctl" -D "$RUN/$d/pgdata" -m immediate -w stop >/dev/null 2>&1
+        fi
+    done
     for n in proxy:$BASE p0:$((BASE + 1)) p1:$((BASE + 2)); do
         node "${n%%:*}" "${n##*:}" destroy >/dev/null 2>&1
     done
@@ -139,28 +144,74 @@ start_gateway() {  # PORT LOG ARGS...
 }
 dburi() { echo "host=127.0.0.1 port=$1 dbname=shop user=pi_authenticator password=auth-secret"; }
 
-make_standby() {  # a pg_basebackup -R standby of partition 0 on port $SB, caught up
-    mkdir -p "$RUN/standby"
-    chown postgres "$RUN/standby" 2>/dev/null
-    as_pg "$PGBIN/pg_basebackup" -h "$RUN/sock" -p $P0 -U postgres -D "$RUN/standby/pgdata" -R -X stream -c fast ||
+make_standby() {  # [NAME SOURCE_PORT PORT]: a pg_basebackup -R standby, default of partition 0 on $SB
+    local name=${1:-standby} from=${2:-$P0} port=${3:-$SB}
+    mkdir -p "$RUN/$name"
+    chown postgres "$RUN/$name" 2>/dev/null
+    as_pg "$PGBIN/pg_basebackup" -h "$RUN/sock" -p "$from" -U postgres -D "$RUN/$name/pgdata" -R -X stream -c fast ||
         { bad "pg_basebackup failed"; return 1; }
-    cat >> "$RUN/standby/pgdata/postgresql.auto.conf" <<CONF
-port = $SB
+    cat >> "$RUN/$name/pgdata/postgresql.auto.conf" <<CONF
+port = $port
 unix_socket_directories = '$RUN/sock'
 hot_standby = on
 CONF
-    as_pg "$PGBIN/pg_ctl" -D "$RUN/standby/pgdata" -l "$RUN/standby/postgres.log" -w -t 60 start >/dev/null ||
-        { tail "$RUN/standby/postgres.log"; bad "standby did not start"; return 1; }
+    as_pg "$PGBIN/pg_ctl" -D "$RUN/$name/pgdata" -l "$RUN/$name/postgres.log" -w -t 60 start >/dev/null ||
+        { tail "$RUN/$name/postgres.log"; bad "$name did not start"; return 1; }
 }
-wait_replayed() {  # until the standby has replayed all partition 0 wrote
-    local lsn
-    lsn=$(sql $P0 "SELECT pg_current_wal_lsn()")
+wait_replayed() {  # [PRIMARY_PORT STANDBY_PORT]: until the standby has replayed all the primary wrote
+    local from=${1:-$P0} to=${2:-$SB} lsn
+    lsn=$(sql "$from" "SELECT pg_current_wal_lsn()")
     for _ in $(seq 100); do
-        [ "$(sql $SB "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && return 0
+        [ "$(sql "$to" "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && return 0
         sleep 0.1
     done
     return 1
 }
+
+if [ -n "${PI_SCALEOUT_RESHARD:-}" ]; then
+    # ---- resharding 2 -> 4, as docs/scale-out.md describes ----
+    for id in $(seq 1 16); do
+        sql $P "SELECT product_image.product_save_image($id, img) FROM fixture WHERE name = 'rgb.png'" >/dev/null
+    done
+    sql $P "SELECT product_image.product_save_image(5, img) FROM fixture WHERE name = 'progressive.jpg'" >/dev/null
+    before=$(sql $P "SELECT string_agg(i || ':' || (product_image.product_get_image_info(i)->>'Sha256'), ' ' ORDER BY i)
+                     FROM generate_series(1, 16) i")
+    for k in 0 1; do
+        old=$((P0 + k)) new=$((P0 + k + 2 + 1))  # p2, p3 on BASE + 4, BASE + 5
+        make_standby "p$((k + 2))" $old $new || exit 1
+        wait_replayed $old $new || bad "p$((k + 2)) did not catch up"
+        as_pg "$PGBIN/pg_ctl" -D "$RUN/p$((k + 2))/pgdata" -w promote >/dev/null || bad "promote p$((k + 2))"
+        check "split_new_$k" "$(sql $new "SELECT product_image.configure_partition($((k + 2)), 4); DELETE FROM product WHERE id & 3 = $k")" ""
+        check "split_old_$k" "$(sql $old "SELECT product_image.configure_partition($k, 4); DELETE FROM product WHERE id & 3 = $((k + 2))")" ""
+    done
+    sql $P "ALTER SERVER product_image OPTIONS (ADD p2 'host=$RUN/sock port=$((BASE + 4)) dbname=shop connect_timeout=3',
+                                                ADD p3 'host=$RUN/sock port=$((BASE + 5)) dbname=shop connect_timeout=3')" >/dev/null
+    after=$(sql $P "SELECT string_agg(i || ':' || (product_image.product_get_image_info(i)->>'Sha256'), ' ' ORDER BY i)
+                    FROM generate_series(1, 16) i")
+    check reshard_every_image_readable "$after" "$before"
+    for k in 0 1 2 3; do
+        port=$((k < 2 ? P0 + k : BASE + k + 2))
+        check "reshard_p${k}_only_its_products" "$(sql $port "SELECT count(*) || ' ' || bool_and(product_id & 3 = $k) FROM product_image.blob")" "4 true"
+        check "reshard_p${k}_no_orphans" "$(sql $port "SELECT count(*) FROM product_image.blob b WHERE NOT EXISTS (SELECT 1 FROM product p WHERE p.id = b.product_id)")" 0
+    done
+    for id in $(seq 17 32); do
+        sql $P "SELECT product_image.product_save_image($id & 15 + 1, img) FROM fixture WHERE name = 'rgb.jpg'" >/dev/null
+    done
+    all=""
+    for k in 0 1 2 3; do
+        port=$((k < 2 ? P0 + k : BASE + k + 2))
+        # products 1..16 were re-saved: same blob ids; add a first save of a new product per partition
+        sql $port "INSERT INTO product VALUES ($((40 + k)), 'new')" >/dev/null
+        sql $P "SELECT product_image.product_save_image($((40 + k)), img) FROM fixture WHERE name = 'rgb.png'" >/dev/null
+        check "reshard_p${k}_new_id_residue" "$(sql $port "SELECT blob_id % 4 FROM product_image.blob WHERE product_id = $((40 + k))")" "$(((k + 1) % 4))"
+        all="$all $(sql $port "SELECT string_agg(blob_id::text, ' ') FROM product_image.blob")"
+    done
+    check reshard_blob_ids_unique "$(echo $all | tr ' ' '\n' | sort | uniq -d | wc -l)" 0
+    check reshard_blob_count "$(echo $all | wc -w)" 20
+    echo "reshard: $PASS passed, $FAILED failed"
+    [ "$FAILED" = 0 ]
+    exit
+fi
 
 if [ -n "${PI_SCALEOUT_BENCH:-}" ]; then
     # ---- the proxy hop: saves per second through the proxy and directly ----
