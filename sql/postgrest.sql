@@ -9,6 +9,11 @@ SET request.method = 'GET';
 SELECT product_image.postgrest_get_image() = fx('rgb.png') AS got_bytes,
        current_setting('response.headers') AS response_headers;
 SELECT product_image.postgrest_get_image_info() ->> 'MimeType' AS mime_type;
+-- renditions: the query parameters are the function's arguments
+SELECT (product_image.image_info(product_image.postgrest_get_image(w => 8, type => 'gif'))).width AS rendition_width,
+       current_setting('response.headers') AS rendition_headers;
+SELECT try($$SELECT product_image.postgrest_get_image("ifBlank" => 'Nothing')::text$$) AS bad_blank;
+SELECT try($$SELECT product_image.postgrest_get_image(w => 0)::text$$) AS bad_w;
 
 -- Our SQLSTATEs become PostgREST statuses: PT400, PT415, PT413, PT404.
 SET request.method = 'POST';
@@ -20,6 +25,8 @@ SELECT try($$SELECT product_image.postgrest_put_image_info('[1]')$$) AS bad_info
 SET request.headers = '{"x-product-id": "999"}';
 SELECT try($$SELECT product_image.postgrest_save_image(fx('rgb.png'))$$) AS missing_product;
 SELECT try($$SELECT product_image.postgrest_get_image()::text$$) AS no_image;
+SELECT octet_length(product_image.postgrest_get_image(w => 32, "ifBlank" => 'SrNoPhoto')) > 0 AS placeholder,
+       current_setting('response.headers') AS placeholder_headers;
 SELECT try($$SELECT product_image.postgrest_get_image_info()::text$$) AS no_info;
 SELECT try($$SELECT product_image.postgrest_put_image_info('{}')::text$$) AS put_no_image;
 SET request.headers = '{"x-product-id": "abc"}';

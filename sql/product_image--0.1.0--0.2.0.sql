@@ -195,3 +195,38 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION product_image.configure_partition(integer, integer) FROM PUBLIC;
+
+-- PostgREST: GET /rpc/postgrest_get_image?w=&h=&type=&ifBlank= (the gateway's query
+-- parameters pass through nginx's rewrite).  Replaces the 0.1.0 function, which took
+-- no arguments; calls without arguments still work.
+DROP FUNCTION product_image.postgrest_get_image();
+CREATE FUNCTION product_image.postgrest_get_image(w integer DEFAULT NULL, h integer DEFAULT NULL,
+                                                 type text DEFAULT NULL, "ifBlank" text DEFAULT NULL)
+RETURNS bytea
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id integer;
+    r record;
+    st text; msg text; det text; hin text;
+BEGIN
+    id := product_image.postgrest_product_id();
+    SELECT * INTO r FROM product_image.product_get_image_rendition(id, w, h, type, "ifBlank");
+    IF r.image IS NULL THEN
+        RAISE EXCEPTION 'product % has no image', id USING ERRCODE = 'PT404';
+    END IF;
+    PERFORM set_config('response.headers', json_build_array(
+        json_build_object('Content-Type', r.mime_type),
+        json_build_object('ETag', '"' || r.etag || '"'),
+        json_build_object('Cache-Control',
+            CASE WHEN num_nonnulls(w, h, type, "ifBlank") = 0 THEN 'no-cache' ELSE 'max-age=300' END))::text,
+        true);
+    RETURN r.image;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                            det = PG_EXCEPTION_DETAIL, hin = PG_EXCEPTION_HINT;
+    PERFORM product_image.postgrest_reraise(st, msg, det, hin);
+    RETURN NULL;
+END
+$$;
