@@ -16,7 +16,7 @@ GRANT SELECT ON fixture TO PUBLIC;
 -- Writing functions are not executable by PUBLIC.
 SELECT p.oid::regprocedure AS function, has_function_privilege('regress_pi_nobody', p.oid, 'EXECUTE') AS nobody_can
   FROM pg_proc p WHERE p.pronamespace = 'product_image'::regnamespace ORDER BY p.oid::regprocedure::text;
--- All of them run with the caller's rights, except the cascade triggers (product delete, image re-save).
+-- All of them run with the caller's rights, except the triggers (product delete cascade, image re-save, partition id check).
 SELECT p.oid::regprocedure AS function FROM pg_proc p
  WHERE p.pronamespace = 'product_image'::regnamespace AND p.prosecdef ORDER BY p.oid::regprocedure::text;
 

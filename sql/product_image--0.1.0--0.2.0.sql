@@ -168,11 +168,10 @@ BEGIN
     LOCK TABLE product_image.blob IN SHARE ROW EXCLUSIVE MODE;  -- no save meanwhile
     SELECT * INTO cur FROM product_image.partition FOR UPDATE;
     IF FOUND THEN
-        IF cur.k = k AND cur.n = n THEN
-            RETURN;
-        END IF;
+        -- the same values again re-apply the sequence settings (pg_restore
+        -- restores the sequence's position but not its increment)
         -- splitting (resharding n -> 2n, 4n, ...) keeps the residues: allowed
-        IF n % cur.n <> 0 OR k % cur.n <> cur.k THEN
+        IF (cur.k <> k OR cur.n <> n) AND (n % cur.n <> 0 OR k % cur.n <> cur.k) THEN
             RAISE EXCEPTION 'this node is partition % of %, not % of %', cur.k, cur.n, k, n
                 USING ERRCODE = '55000',
                       HINT = 'Blob ids stay unique only while each node keeps its k and n; a node may only split (k of n becomes k or k + n of 2n, see docs/scale-out.md).';
@@ -195,6 +194,30 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION product_image.configure_partition(integer, integer) FROM PUBLIC;
+
+-- A first save on a partition checks its new blob id: a sequence that lost its
+-- increment (after pg_restore) must fail loudly, not hand out another node's ids.
+-- SECURITY DEFINER: writers need no right on product_image.partition.
+CREATE FUNCTION product_image.check_partition_id()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p record;
+BEGIN
+    SELECT k, n INTO p FROM product_image.partition;
+    IF FOUND AND NEW.blob_id % p.n <> (p.k + 1) % p.n THEN
+        RAISE EXCEPTION 'blob id % does not belong to partition % of %', NEW.blob_id, p.k, p.n
+            USING ERRCODE = '55000',
+                  HINT = format('The blob id sequence lost its settings (after pg_restore?): run SELECT product_image.configure_partition(%s, %s) again.', p.k, p.n);
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER blob_partition_id BEFORE INSERT ON product_image.blob
+    FOR EACH ROW EXECUTE FUNCTION product_image.check_partition_id();
+REVOKE ALL ON FUNCTION product_image.check_partition_id() FROM PUBLIC;
 
 -- PostgREST: GET /rpc/postgrest_get_image?w=&h=&type=&ifBlank= (the gateway's query
 -- parameters pass through nginx's rewrite).  Replaces the 0.1.0 function, which took

@@ -1,6 +1,8 @@
 #!/bin/sh
 # pg_dump / restore keeps the registration, the images, the blob id sequence
-# and the cascade trigger.
+# and the cascade trigger.  Then: a 0.1.0 install with an image updated to
+# 0.2.0 in place, made a partition, dumped and restored: the restored
+# partition refuses to hand out ids until configure_partition is run again.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$(pg_config --bindir)
@@ -40,3 +42,45 @@ description=kept
 next_id_is_new=true
 cascade=true"
 [ "$out" = "$expected" ] || { echo "dump_restore: FAILED"; exit 1; }
+
+# ---- update 0.1.0 -> 0.2.0 with data, partition, dump and restore ----
+PSRC=pi_part_src
+PDST=pi_part_dst
+psql -X -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $PSRC" -c "DROP DATABASE IF EXISTS $PDST" -c "CREATE DATABASE $PSRC" -c "CREATE DATABASE $PDST"
+psql -X -q -v ON_ERROR_STOP=1 -d $PSRC -v copy="python3 $ROOT/test/copy_files.py $ROOT/test/fixtures rgb.png" <<'SQL'
+CREATE EXTENSION product_image VERSION '0.1.0';
+CREATE TABLE product (id int PRIMARY KEY);
+INSERT INTO product SELECT generate_series(1, 8);
+SELECT product_image.attach('product') \g /dev/null
+CREATE TABLE files (name text, img bytea);
+\set copycmd '\\copy files FROM PROGRAM ' :'copy'
+:copycmd
+SELECT product_image.product_save_image(1, (SELECT img FROM files)) \g /dev/null
+ALTER EXTENSION product_image UPDATE;
+SELECT product_image.configure_partition(0, 4) \g /dev/null
+SELECT product_image.product_save_image(g, (SELECT img FROM files)) FROM generate_series(2, 3) g \g /dev/null
+SQL
+"$BIN/pg_dump" -Fc -d $PSRC -f "${TMPDIR:-/tmp}/pi_part.custom"
+"$BIN/pg_restore" --exit-on-error -d $PDST "${TMPDIR:-/tmp}/pi_part.custom"
+out=$(psql -X -q -At -d $PDST 2>&1 <<'SQL'
+SELECT 'version=' || extversion FROM pg_extension WHERE extname = 'product_image';
+SELECT 'ids=' || string_agg(blob_id::text, ',' ORDER BY blob_id) FROM product_image.blob;
+SELECT 'partition=' || k || '/' || n FROM product_image.partition;
+SELECT 'rendition=' || (product_image.image_info(product_image.product_get_image(1, 8, NULL, 'gif', NULL))).format;
+\set VERBOSITY sqlstate
+SELECT product_image.product_save_image(4, (SELECT img FROM files));
+\set VERBOSITY default
+SELECT product_image.configure_partition(0, 4) \g /dev/null
+SELECT 'after_reconfigure=' || product_image.product_save_image(4, (SELECT img FROM files)) % 4;
+SQL
+)
+echo "$out" | sed 's/^/dump_restore: /'
+psql -X -q -c "DROP DATABASE $PSRC" -c "DROP DATABASE $PDST"
+rm -f "${TMPDIR:-/tmp}/pi_part.custom"
+expected="version=0.2.0
+ids=1,5,9
+partition=0/4
+rendition=gif
+ERROR:  55000
+after_reconfigure=1"
+[ "$out" = "$expected" ] || { echo "dump_restore: update/partition/restore FAILED"; exit 1; }
