@@ -254,6 +254,50 @@ done
 expect rend_over_max_side 400 'max_rendition_side' -- "$(url $A 40 Image)?w=5000"
 expect rend_empty_is_absent 200 "" -- "$(url $A 40 Image)?w=&type="
 cmp -s "$TMP/body" "$RFX/noise.jpg" && ok || bad "rend_empty_is_absent: not the stored bytes"
+# every source kind through HTTP: orientation, CMYK, alpha, 16-bit, animation, pages
+# pixel NAME X Y "R G B A" TOLERANCE: a pixel of the last body, as Pillow decodes it
+pixel() {
+    local got
+    got=$(/usr/bin/python3 -c 'import sys; from PIL import Image; im = Image.open(sys.argv[1]).convert("RGBA"); print(*im.getpixel((int(sys.argv[2]), int(sys.argv[3]))))' "$TMP/body" "$2" "$3")
+    if /usr/bin/python3 -c 'import sys; a = sys.argv[1].split(); b = sys.argv[2].split(); sys.exit(any(abs(int(x) - int(y)) > int(sys.argv[3]) for x, y in zip(a, b)))' "$got" "$4" "$5"; then
+        ok
+    else
+        bad "$1: pixel ($2, $3) is $got, want $4"
+    fi
+}
+pid=50
+for o in 1 2 3 4 5 6 7 8; do
+    expect "rend_orient${o}_put" 200 "" -- -X PUT --data-binary @"$RFX/orient$o.jpg" "${OCT[@]}" "$(url $A $pid Image)"
+    expect "rend_orient$o" 200 "" -- "$(url $A $pid Image)?w=24&h=24&type=png"
+    body_is "rend_orient$o" "PNG 24x16"
+    pixel "rend_orient${o}_red_top_left" 3 3 "255 0 0 255" 60
+    pixel "rend_orient${o}_white_bottom_right" 20 12 "255 255 255 255" 60
+    pid=$((pid + 1))
+done
+while read -r fixture query fmt size x y rgba; do
+    expect "rend_${fixture}_put" 200 "" -- -X PUT --data-binary @"$RFX/$fixture" "${OCT[@]}" "$(url $A $pid Image)"
+    expect "rend_${fixture}" 200 "" -- "$(url $A $pid Image)?$query"
+    body_is "rend_${fixture}" "$fmt $size"
+    pixel "rend_${fixture}_pixel" "$x" "$y" "$(echo "$rgba" | tr , ' ')" 12
+    pid=$((pid + 1))
+done <<'CASES'
+cmyk_red.jpg w=32&type=png PNG 32x24 5 5 255,0,0,255
+half_clear.png w=60 PNG 60x40 50 5 0,0,0,0
+half_clear.png w=60&type=jpeg JPEG 60x40 50 5 255,255,255,255
+deep16.png w=50 PNG 50x25 5 5 156,156,156,255
+anim_red_blue.gif w=20 GIF 20x15 5 5 255,0,0,255
+pages_green_red.tif w=25 PNG 25x20 5 5 0,255,0,255
+CASES
+# the cache through HTTP: a second GET of the same rendition is a hit with the same ETag
+expect rend_cache_first 200 "" -- "$(url $A 40 Image)?w=33"
+tag1=$(grep -i '^ETag:' "$TMP/headers" | tr -d '\r')
+expect rend_cache_again 200 "" -- "$(url $A 40 Image)?w=33"
+tag2=$(grep -i '^ETag:' "$TMP/headers" | tr -d '\r')
+check_same() { if [ "$2" = "$3" ]; then ok; else bad "$1: '$2' vs '$3'"; fi; }
+check_same rend_cache_same_etag "$tag1" "$tag2"
+n=$(psql -X -At -d $DB -c "SELECT count(*) FROM product_image.rendition r JOIN product_image.blob b USING (blob_id) WHERE b.product_id = 40 AND r.w = 33")
+check_same rend_cache_filled "$n" 1
+
 # no image: ifBlank
 expect blank_none 404 '' -- "$(url $A 41 Image)?w=50"
 expect blank_null 404 '' -- "$(url $A 41 Image)?ifBlank=Null"
