@@ -117,7 +117,7 @@ def bench_save():
         for clients in (1, 2):
             # fresh tables per block; dead TOAST reclaimed before each (untimed) run,
             # or a 20-minute run writes tens of GB faster than autovacuum frees it
-            psql("TRUNCATE product_image.blob, naive_image, pil_image")
+            psql("TRUNCATE product_image.blob, naive_image, pil_image CASCADE")
             runs = {c[0]: [] for c in contenders}
             for _ in range(ROUNDS):
                 for label, sql, opts in contenders:
@@ -257,7 +257,7 @@ def bench_scaling():
     print("| image | bytes | header ms/save | full ms/save | ms per MB (header) | peak private memory (header) | peak/size | instructions per header (callgrind) |")
     print("|---|---|---|---|---|---|---|---|")
     for name in SCALE_IMAGES:
-        psql("TRUNCATE product_image.blob")
+        psql("TRUNCATE product_image.blob CASCADE")
         size = os.path.getsize(os.path.join(IMG, name))
         n = max(5, int(2e8 / size))
         lat = {}
