@@ -52,10 +52,13 @@ echo "decoder: renditions: $(grep -c '^ok' "$TMP/render_check") checks of sizes,
 PLAIN=$ROOT/src/decode/pi-inspect
 make -s -C "$ROOT" src/decode/pi-inspect >/dev/null
 : > "$TMP/stderr"
-for flag in "" --full; do
-    (cd "$ROOT/test/fixtures" && ls -p | grep -v '/$' | grep -v '\.py$' | xargs "$PLAIN" $flag) > /dev/null 2>> "$TMP/stderr"
+for flag in "" --full "--render 40 30 jpeg" "--render 40 30 png" "--render 40 30 gif"; do
+    # shellcheck disable=SC2086
+    (cd "$ROOT/test/fixtures" && find . -type f ! -name '*.py' | xargs "$PLAIN" $flag) > /dev/null 2>> "$TMP/stderr"
+    # shellcheck disable=SC2086
     (cd "$ROOT/test/crashers" && xargs -a "$TMP/crashers" "$PLAIN" $flag) > /dev/null 2>> "$TMP/stderr"
     if [ -f "$CORPUS/manifest.csv" ]; then
+        # shellcheck disable=SC2086
         tail -n +2 "$CORPUS/manifest.csv" | cut -d, -f1 |
             (cd "$CORPUS" && xargs "$PLAIN" $flag) > /dev/null 2>> "$TMP/stderr"
     fi
@@ -64,7 +67,7 @@ if [ -s "$TMP/stderr" ]; then
     echo "decoder: a library wrote to stderr:"; head -5 "$TMP/stderr"
     exit 1
 fi
-echo "decoder: no library wrote to stderr (fixtures, crashers and corpus, both modes)"
+echo "decoder: no library wrote to stderr (fixtures, crashers and corpus: both modes, and rendered to JPEG, PNG, GIF)"
 
 if [ -f "$CORPUS/manifest.csv" ]; then
     tail -n +2 "$CORPUS/manifest.csv" | cut -d, -f1 > "$TMP/files"
