@@ -91,7 +91,7 @@ main(int argc, char **argv)
 				   *floor_ms = calloc((size_t) repeat, sizeof(double));
 		int			is_jpeg;
 		pi_render_opts ro = {0};
-		pi_limits	limits = {0, 0};
+		pi_limits	limits = {0, 0, NULL, NULL};
 
 		if (fp == NULL)
 			return 2;

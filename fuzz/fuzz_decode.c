@@ -15,7 +15,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint64_t pixel_limits[4] = {0, 1000000, 10000, 64};
-	pi_limits	limits = {0, 0};
+	pi_limits	limits = {0, 0, NULL, NULL};
 	pi_header	header;
 	char		msg[PI_MESSAGE_LEN];
 	uint8_t		opt;

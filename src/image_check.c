@@ -8,7 +8,21 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+
 #include "product_image.h"
+
+/*
+ * The decoder asks this between rows: a cancel, a statement timeout or a
+ * termination stops it within a row's time (its loops cannot take
+ * CHECK_FOR_INTERRUPTS' longjmp themselves).
+ */
+int
+PiCancelled(void *arg)
+{
+	(void) arg;
+	return QueryCancelPending || ProcDiePending;
+}
 
 /*
  * Validate an image, filling *header, or raise the contract's error.  The
@@ -23,6 +37,8 @@ CheckImage(const uint8 *data, size_t len, pi_header *header)
 
 	limits.max_bytes = (uint64_t) pi_max_bytes;
 	limits.max_pixels = (uint64_t) pi_max_pixels;
+	limits.cancelled = PiCancelled;
+	limits.cancel_arg = NULL;
 	rc = pi_decode(data, len, (pi_mode) pi_validate, &limits, header, msg);
 	if (rc != PI_OK)
 		ReportDecodeError(rc, header->format, msg);
@@ -73,6 +89,13 @@ ReportDecodeError(int rc, pi_format format, const char *msg)
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory while decoding image"),
 					 errdetail("%s", msg)));
+			break;
+		case PI_ERR_CANCELLED:
+			/* the pending interrupt raises the right error (57014, 57P01, ...) */
+			CHECK_FOR_INTERRUPTS();
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("canceling image work")));
 			break;
 		default:
 			elog(ERROR, "image decoder failed with code %d: %s", rc, msg);

@@ -163,6 +163,8 @@ Render(bytea *image, const RenderArgs *a, int32 *width, int32 *height)
 	/* the stored image passed max_bytes when saved; max_pixels applies again */
 	limits.max_bytes = (uint64_t) (MaxAllocSize - VARHDRSZ);
 	limits.max_pixels = (uint64_t) pi_max_pixels;
+	limits.cancelled = PiCancelled;
+	limits.cancel_arg = NULL;
 
 	rc = pi_render((const uint8_t *) VARDATA_ANY(image), VARSIZE_ANY_EXHDR(image),
 				   &limits, &opts, &out, msg);

@@ -29,6 +29,7 @@ extern void CheckImage(const uint8 *data, size_t len, pi_header *header);
 
 /* Raise the contract's error for a decoder result code (image_check.c). */
 extern void ReportDecodeError(int rc, pi_format format, const char *msg);
+extern int	PiCancelled(void *arg);
 
 /* Prepare and keep a generic SPI plan, or fail (image_save.c). */
 extern SPIPlanPtr PrepareKept(const char *sql, int nargs, Oid *argtypes);

@@ -42,6 +42,18 @@ for type in auto png jpeg gif; do
     xargs -a "$TMP/crashers" "$BIN" --render 64 0 $type > /dev/null
 done
 echo "decoder: fixtures and crashers rendered to PNG, JPEG and GIF (ASan+UBSan+LSan clean)"
+# Cancellation: the caller's cancelled() stops full decoding and rendering between
+# rows, with PI_ERR_CANCELLED (-8) and nothing leaked (ASan build)
+R=$ROOT/test/fixtures/render
+for args in "--render 640 480 png $R/noise.jpg" "--render 300 200 gif $R/half_clear.png" "--full $R/half_clear.png"; do
+    # shellcheck disable=SC2086
+    code=$("$BIN" --cancel-after 1 $args | cut -f2)
+    [ "$code" = -8 ] || { echo "decoder: cancel: $args gave $code, want -8"; exit 1; }
+    # shellcheck disable=SC2086
+    code=$("$BIN" --cancel-after 1000000 $args | cut -f2)
+    [ "$code" = 0 ] || { echo "decoder: no cancel: $args gave $code, want 0"; exit 1; }
+done
+echo "decoder: cancellation stops full decoding and rendering between rows (ASan+LSan clean)"
 make -s -C "$ROOT" src/decode/pi-inspect >/dev/null
 /usr/bin/python3 "$ROOT/test/render_check.py" "$ROOT/src/decode/pi-inspect" "$ROOT/test/fixtures/render" > "$TMP/render_check" ||
     { cat "$TMP/render_check"; exit 1; }

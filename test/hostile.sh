@@ -152,6 +152,15 @@ extra=$((thumb - base - size10))
 [ $extra -lt $((8 * 1024 * 1024)) ] && ok || bad "memory: a 256-pixel rendition of the 10 MB JPEG used $((extra / 1000000)) MB beyond the image"
 echo "hostile: 256-pixel rendition of the $((size10 / 1000000)) MB 4800x3600 JPEG: backend peak $((thumb / 1000000)) MB, idle $((base / 1000000)) MB (a source RGB frame would be 52 MB)"
 
+# a statement timeout stops a long rendering between rows (57014), the backend lives on
+t0=$(date +%s%N)
+out=$(psql -X -At -d $DB -c "SET statement_timeout = '100ms'" \
+    -c "SELECT octet_length(product_image.render(data, 4096, 4096, 'png')) FROM img WHERE name = 'scale_30m.jpg'" 2>&1)
+t1=$(date +%s%N)
+case "$out" in *"canceling statement due to statement timeout"*) ok ;; *) bad "render timeout: $out" ;; esac
+[ "$(q "SELECT 1")" = 1 ] && ok || bad "render timeout: the server did not answer afterwards"
+echo "hostile: rendering the 30 MB JPEG at 4096 px under statement_timeout 100ms: canceled after $(((t1 - t0) / 1000000)) ms"
+
 # 4. 1000 idle connections; other clients still served; memory flat; idle closed at the timeout
 rss() { awk '/VmRSS/ { print $2 }' /proc/$GWPID/status; }
 rss0=$(rss)

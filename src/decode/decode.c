@@ -23,6 +23,14 @@ pi_fail(pi_job *job, int code, const char *fmt,...)
 }
 
 int
+pi_row_done(pi_job *job)
+{
+	if (job->cancelled != NULL && (++job->rows & 63) == 0 && job->cancelled(job->cancel_arg))
+		return pi_fail(job, PI_ERR_CANCELLED, "cancelled");
+	return PI_OK;
+}
+
+int
 pi_add_frame(pi_job *job, uint32_t width, uint32_t height)
 {
 	uint64_t	pixels;
@@ -65,6 +73,9 @@ pi_decode_sink(const uint8_t *data, size_t len, pi_mode mode,
 	job.msg = msg ? msg : localmsg;
 	job.msg[0] = '\0';
 	job.sink = sink;
+	job.cancelled = limits ? limits->cancelled : NULL;
+	job.cancel_arg = limits ? limits->cancel_arg : NULL;
+	job.rows = 0;
 
 	memset(header, 0, sizeof(*header));
 	header->frames = 1;

@@ -42,12 +42,20 @@ typedef enum pi_mode
 #define PI_ERR_LIMIT_PIXELS		(-5)	/* over the caller's pixel limit */
 #define PI_ERR_NOMEM			(-6)	/* an allocation failed */
 #define PI_ERR_INTERNAL			(-7)	/* a library failed in an unexpected way */
+#define PI_ERR_CANCELLED		(-8)	/* the caller's cancelled() said stop */
 
-/* Limits; zero means "use the default". */
+/*
+ * Limits; zero means "use the default".  cancelled, when not NULL, is asked
+ * between rows (full mode and rendering): nonzero stops the work with
+ * PI_ERR_CANCELLED, so a caller's statement timeout or cancel is honoured
+ * within a row's time.
+ */
 typedef struct pi_limits
 {
 	uint64_t	max_bytes;		/* default PI_DEFAULT_MAX_BYTES */
 	uint64_t	max_pixels;		/* width x height summed over frames/pages */
+	int			(*cancelled) (void *arg);
+	void	   *cancel_arg;
 } pi_limits;
 
 #define PI_DEFAULT_MAX_BYTES	(32u * 1024u * 1024u)

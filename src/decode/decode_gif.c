@@ -84,11 +84,15 @@ gif_render(pi_job *job, GifFileType *gif, int trans, GifByteType **buf)
 			for (uint32_t y = start[pass]; y < fh; y += step[pass])
 				if (DGifGetLine(gif, frame + (size_t) y * fw, (int) fw) == GIF_ERROR)
 					return gif_error(job, gif->Error);
+				else if ((rc = pi_row_done(job)) != PI_OK)
+					return rc;
 	}
 	else
 		for (uint32_t y = 0; y < fh; y++)
 			if (DGifGetLine(gif, frame + (size_t) y * fw, (int) fw) == GIF_ERROR)
 				return gif_error(job, gif->Error);
+			else if ((rc = pi_row_done(job)) != PI_OK)
+				return rc;
 
 	rc = pi_sink_begin(job, h->width, h->height, 4);
 	if (rc != PI_OK)
@@ -117,7 +121,8 @@ gif_render(pi_job *job, GifFileType *gif, int trans, GifByteType **buf)
 				o[3] = 255;
 			}
 		}
-		pi_sink_row(job, rgba);
+		if ((rc = pi_sink_row(job, rgba)) != PI_OK)
+			return rc;
 	}
 	return PI_OK;
 }
@@ -233,6 +238,8 @@ pi_decode_gif(pi_job *job)
 						rc = gif_error(job, gif->Error);
 						goto done;
 					}
+					else if ((rc = pi_row_done(job)) != PI_OK)
+						goto done;
 			}
 			else
 			{

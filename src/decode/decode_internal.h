@@ -18,6 +18,9 @@ typedef struct pi_job
 	pi_header  *header;
 	char	   *msg;			/* PI_MESSAGE_LEN bytes, never NULL */
 	struct pi_sink *sink;		/* rendering: the first frame's rows go here */
+	int			(*cancelled) (void *arg);
+	void	   *cancel_arg;
+	uint32_t	rows;			/* rows done, to ask cancelled() every few */
 } pi_job;
 
 extern int	pi_decode_png(pi_job *job);
@@ -28,6 +31,9 @@ extern int	pi_decode_tiff(pi_job *job);
 /* Write a message into job->msg (first message wins) and return code. */
 extern int	pi_fail(pi_job *job, int code, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
+
+/* Count a row; every 64 rows ask the caller's cancelled().  PI_OK or PI_ERR_CANCELLED. */
+extern int	pi_row_done(pi_job *job);
 
 /* Add one frame's pixels to the total, refusing zero sizes and the limit. */
 extern int	pi_add_frame(pi_job *job, uint32_t width, uint32_t height);

@@ -143,7 +143,8 @@ jpeg_render(pi_job *job, j_decompress_ptr cinfo, uint8_t *volatile *buf)
 					rgb[c] = (uint8_t) (((inv ? p[c] : 255u - p[c]) * k + 127) / 255);
 			}
 		}
-		pi_sink_row(job, *buf);
+		if ((rc = pi_sink_row(job, *buf)) != PI_OK)
+			return rc;
 	}
 	return PI_OK;
 }
@@ -246,6 +247,8 @@ pi_decode_jpeg(pi_job *job)
 				rc = pi_fail(job, PI_ERR_CORRUPT, "libjpeg: no progress reading scanlines");
 				goto done;
 			}
+			if ((rc = pi_row_done(job)) != PI_OK)
+				goto done;
 		}
 	}
 	jpeg_finish_decompress(&cinfo);

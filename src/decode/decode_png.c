@@ -163,15 +163,21 @@ png_render(pi_job *job, png_structp png, png_infop info, uint8_t *volatile *buf)
 	{
 		for (int pass = 0; pass < passes; pass++)
 			for (uint32_t y = 0; y < height; y++)
+			{
 				png_read_row(png, *buf + rowbytes * y, NULL);
+				if ((rc = pi_row_done(job)) != PI_OK)
+					return rc;
+			}
 		for (uint32_t y = 0; y < height; y++)
-			pi_sink_row(job, *buf + rowbytes * y);
+			if ((rc = pi_sink_row(job, *buf + rowbytes * y)) != PI_OK)
+				return rc;
 	}
 	else
 		for (uint32_t y = 0; y < height; y++)
 		{
 			png_read_row(png, *buf, NULL);
-			pi_sink_row(job, *buf);
+			if ((rc = pi_sink_row(job, *buf)) != PI_OK)
+				return rc;
 		}
 	return PI_OK;
 }
@@ -284,7 +290,11 @@ pi_decode_png(pi_job *job)
 		}
 		for (int pass = 0; pass < passes; pass++)
 			for (png_uint_32 y = 0; y < height; y++)
+			{
 				png_read_row(png, row, NULL);
+				if ((rc = pi_row_done(job)) != PI_OK)
+					goto done;
+			}
 		png_read_end(png, NULL);
 	}
 

@@ -234,6 +234,11 @@ tiff_decode_page(pi_job *job, TIFF *tif, tiff_src *src)
 			return pi_fail(job, PI_ERR_CORRUPT, "libtiff: cannot decode %s %u",
 						   tiled ? "tile" : "strip", i);
 		}
+		if (pi_row_done(job) != PI_OK)
+		{
+			free(buf);
+			return PI_ERR_CANCELLED;
+		}
 	}
 	free(buf);
 	return PI_OK;
@@ -302,8 +307,8 @@ tiff_render(pi_job *job, TIFF *tif, tiff_src *src)
 			o[2] = (uint8_t) TIFFGetB(p);
 			o[3] = (uint8_t) TIFFGetA(p);
 		}
-		for (uint32_t r = 0; r < n; r++)
-			pi_sink_row(job, (const uint8_t *) (raster + (size_t) r * img.width));
+		for (uint32_t r = 0; rc == PI_OK && r < n; r++)
+			rc = pi_sink_row(job, (const uint8_t *) (raster + (size_t) r * img.width));
 	}
 
 done:

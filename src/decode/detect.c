@@ -131,6 +131,8 @@ pi_strerror(int code)
 			return "out of memory while decoding image";
 		case PI_ERR_INTERNAL:
 			return "internal decoder error";
+		case PI_ERR_CANCELLED:
+			return "cancelled";
 	}
 	return "unknown decoder error";
 }

@@ -6,6 +6,7 @@
  *
  *	pi-inspect [--full] [--max-pixels N] [--max-bytes N] [--repeat N] FILE...
  *	pi-inspect --render W H TYPE [--out PATH] [--quality Q] [--repeat N] FILE...
+ *	--cancel-after N: the cancelled() callback says stop on its Nth call (tests)
  *
  * Columns: path, code, format, width, height, frames, bit_depth, channels,
  * color_type, has_alpha, interlaced, orientation, message.
@@ -19,6 +20,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static long cancel_after = -1;
+static long cancel_calls;
+
+static int
+cancel_after_n(void *arg)
+{
+	(void) arg;
+	return cancel_after >= 0 && ++cancel_calls >= cancel_after;
+}
 
 /* Read a whole file into a malloc'd buffer. */
 static uint8_t *
@@ -63,7 +74,7 @@ int
 main(int argc, char **argv)
 {
 	pi_mode		mode = PI_MODE_HEADER;
-	pi_limits	limits = {0, 0};
+	pi_limits	limits = {0, 0, NULL, NULL};
 	long		repeat = 1;
 	int			i,
 				render = 0;
@@ -97,6 +108,11 @@ main(int argc, char **argv)
 			ro.jpeg_quality = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
 			out_path = argv[++i];
+		else if (strcmp(argv[i], "--cancel-after") == 0 && i + 1 < argc)
+		{
+			cancel_after = strtol(argv[++i], NULL, 10);
+			limits.cancelled = cancel_after_n;
+		}
 		else
 		{
 			fprintf(stderr, "usage: pi-inspect [--full] [--max-pixels N] [--max-bytes N] [--repeat N] FILE...\n"
@@ -106,6 +122,7 @@ main(int argc, char **argv)
 	}
 	for (; i < argc; i++)
 	{
+		cancel_calls = 0;
 		size_t		len = 0;
 		uint8_t    *data = read_file(argv[i], &len);
 		pi_header	h;

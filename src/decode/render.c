@@ -301,6 +301,8 @@ pi_sink_row(pi_job *job, const uint8_t *row)
 
 	if (s->in_y >= s->in_h)
 		return PI_OK;
+	if (pi_row_done(job) != PI_OK)
+		return PI_ERR_CANCELLED;
 	top = s->in_y;
 	bottom = s->in_y + 1.0;
 	s->in_y++;
