@@ -129,6 +129,16 @@ RETURNS bytea
 AS 'MODULE_PATHNAME', 'product_get_image_bytes'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
+-- The ETag and MIME type product_get_image_rendition would answer, without reading
+-- or rendering the image: HTTP revalidation (304) in one index lookup.
+CREATE FUNCTION product_image.product_get_image_etag(
+    product_id integer, w integer DEFAULT NULL, h integer DEFAULT NULL,
+    type text DEFAULT NULL, if_blank text DEFAULT NULL,
+    OUT etag text, OUT mime_type text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'product_get_image_etag'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
 -- Empty the cache (after changing product_image.jpeg_quality, for example).
 CREATE FUNCTION product_image.rendition_cache_clear()
 RETURNS bigint

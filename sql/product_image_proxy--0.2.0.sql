@@ -46,6 +46,12 @@ CREATE FUNCTION product_image.remote_get_image_rendition(
 RETURNS record LANGUAGE plproxy AS $$
     CLUSTER 'product_image'; RUN ON product_id; TARGET product_image.product_get_image_rendition;
 $$;
+CREATE FUNCTION product_image.remote_get_image_etag(
+    product_id integer, w integer, h integer, type text, if_blank text,
+    OUT etag text, OUT mime_type text)
+RETURNS record LANGUAGE plproxy AS $$
+    CLUSTER 'product_image'; RUN ON product_id; TARGET product_image.product_get_image_etag;
+$$;
 CREATE FUNCTION product_image.remote_get_image_info(product_id integer)
 RETURNS jsonb LANGUAGE plproxy AS $$
     CLUSTER 'product_image'; RUN ON product_id; TARGET product_image.product_get_image_info;
@@ -128,6 +134,24 @@ BEGIN
     END IF;
     SELECT * INTO image, mime_type, etag, width, height
       FROM product_image.remote_get_image_rendition(product_id, w, h, type, if_blank);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, hi = PG_EXCEPTION_HINT;
+    PERFORM product_image.reraise(st, m, d, hi);
+END
+$$;
+
+CREATE FUNCTION product_image.product_get_image_etag(
+    product_id integer, w integer DEFAULT NULL, h integer DEFAULT NULL,
+    type text DEFAULT NULL, if_blank text DEFAULT NULL,
+    OUT etag text, OUT mime_type text)
+RETURNS record LANGUAGE plpgsql AS $$
+DECLARE st text; m text; d text; hi text;
+BEGIN
+    IF product_id IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT * INTO etag, mime_type
+      FROM product_image.remote_get_image_etag(product_id, w, h, type, if_blank);
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, hi = PG_EXCEPTION_HINT;
     PERFORM product_image.reraise(st, m, d, hi);

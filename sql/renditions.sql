@@ -45,6 +45,16 @@ SELECT r(109, 64, 64, NULL, 'SrNoPhoto') AS no_photo, r(109, NULL, NULL, 'jpeg',
        r(109, 32, NULL, NULL, 'GenericFileIcon') AS file_icon;
 SELECT etag FROM product_image.product_get_image_rendition(109, 64, 64, 'png', 'SrNoPhoto');
 
+-- product_get_image_etag: the same ETag and MIME type, without reading or rendering
+SELECT bool_and(e.etag IS NOT DISTINCT FROM r.etag AND e.mime_type IS NOT DISTINCT FROM r.mime_type) AS etags_agree
+FROM (VALUES (101, NULL::int, NULL::int, NULL::text, NULL::text), (101, 64, 64, NULL, NULL), (104, 25, NULL, NULL, NULL),
+             (102, 30, 30, 'gif', NULL), (109, 64, 64, 'jpeg', 'SrNoPhoto'), (109, NULL, NULL, NULL, NULL)) v(id, w, h, t, b),
+     product_image.product_get_image_etag(v.id, v.w, v.h, v.t, v.b) e,
+     product_image.product_get_image_rendition(v.id, v.w, v.h, v.t, v.b) r;
+SET product_image.max_pixels = 1000;
+SELECT etag IS NOT NULL AS etag_without_decoding FROM product_image.product_get_image_etag(101, 11, 11, 'png', NULL);
+RESET product_image.max_pixels;
+
 -- Errors: 22023 for sides and names, the decoder's SQLSTATEs for images.
 SELECT try($$SELECT product_image.product_get_image(101, 0, 10, NULL, NULL)$$) AS zero_w;
 SELECT try($$SELECT product_image.product_get_image(101, 10, 4097, NULL, NULL)$$) AS h_over_max;

@@ -34,6 +34,7 @@
 PG_FUNCTION_INFO_V1(pi_render_image);
 PG_FUNCTION_INFO_V1(product_get_image_rendition);
 PG_FUNCTION_INFO_V1(product_get_image_bytes);
+PG_FUNCTION_INFO_V1(product_get_image_etag);
 
 /* A cached rendition's last_used is refreshed at most this often. */
 #define TOUCH_INTERVAL "60 seconds"
@@ -328,9 +329,11 @@ Evict(int64 total)
 /*
  * The rendition for product_id, w, h, type, if_blank (args 0..4) into
  * values/nulls: image, mime_type, etag, width, height (all NULL: nothing).
+ * etag_only: only mime_type and etag are meant, nothing is read or rendered
+ * (an HTTP revalidation answered 304 costs one index lookup).
  */
 static void
-GetRendition(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
+GetRendition(FunctionCallInfo fcinfo, bool etag_only, Datum *values, bool *nulls)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	RenderArgs	a;
@@ -350,7 +353,7 @@ GetRendition(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 	PreparePlans();
 
 	arg = PG_GETARG_DATUM(0);
-	combined = WantsRendition(&a) && pi_rendition_cache && CallerMayReadBlobs();
+	combined = !etag_only && WantsRendition(&a) && pi_rendition_cache && CallerMayReadBlobs();
 	if (combined)
 	{
 		Datum		cargs[4] = {arg, Int32GetDatum(a.w), Int32GetDatum(a.h), (Datum) 0};
@@ -386,7 +389,10 @@ GetRendition(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 			src = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 			f = pi_render_format(PI_FORMAT_PNG, a.type);
 			MemoryContextSwitchTo(caller);
-			if (WantsRendition(&a))
+			values[0] = (Datum) 0;
+			if (etag_only)
+				;
+			else if (WantsRendition(&a))
 				values[0] = PointerGetDatum(Render(src, &a, &width, &height));
 			else
 			{
@@ -429,7 +435,7 @@ GetRendition(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 			values[3] = SPI_getbinval(row, desc, 5, &isnull);
 			values[4] = SPI_getbinval(row, desc, 6, &isnull);
 			MemoryContextSwitchTo(caller);
-			values[0] = PointerGetDatum(PG_DETOAST_DATUM_COPY(data));
+			values[0] = etag_only ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(data));
 			values[1] = CStringGetTextDatum(mime);
 			values[2] = CStringGetTextDatum(hex);
 		}
@@ -465,7 +471,7 @@ GetRendition(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 						RunAsOwner(plans.touch, key, NULL, false, 0);
 				}
 			}
-			else if (pi_rendition_cache)
+			else if (pi_rendition_cache && !etag_only)
 			{
 				rc = RunAsOwner(plans.get, key, NULL, true, 1);
 				if (rc != SPI_OK_SELECT)
@@ -486,7 +492,7 @@ GetRendition(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 						RunAsOwner(plans.touch, key, NULL, false, 0);
 				}
 			}
-			if (result == NULL)
+			if (result == NULL && !etag_only)
 			{
 				MemoryContextSwitchTo(caller);
 				result = Render(DatumGetByteaPP(image), &a, &width, &height);
@@ -533,8 +539,32 @@ product_get_image_rendition(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	GetRendition(fcinfo, values, nulls);
+	GetRendition(fcinfo, false, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * product_get_image_etag(product_id, w, h, type, if_blank, OUT etag, OUT mime_type):
+ * what product_get_image_rendition would answer, without the bytes.
+ */
+Datum
+product_get_image_etag(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[5],
+				out[2];
+	bool		nulls[5],
+				outnulls[2];
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	GetRendition(fcinfo, true, values, nulls);
+	out[0] = values[2];
+	outnulls[0] = nulls[2];
+	out[1] = values[1];
+	outnulls[1] = nulls[1];
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, out, outnulls)));
 }
 
 /* product_get_image(product_id, w, h, type, if_blank): the bytes alone, no row built. */
@@ -544,7 +574,7 @@ product_get_image_bytes(PG_FUNCTION_ARGS)
 	Datum		values[5];
 	bool		nulls[5];
 
-	GetRendition(fcinfo, values, nulls);
+	GetRendition(fcinfo, false, values, nulls);
 	if (nulls[0])
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(values[0]);
