@@ -301,6 +301,32 @@ CacheWritable(void)
 	return !RecoveryInProgress() && !XactReadOnly;
 }
 
+/*
+ * A cached rendition in columns col.. col+3 of a row (data, width, height,
+ * stale): the bytes, copied into the caller's context, or NULL when the
+ * row has none.  A stale last_used is refreshed when the cache is writable.
+ */
+static bytea *
+TakeHit(HeapTuple row, TupleDesc desc, int col, MemoryContext caller, Datum *key,
+		int32 *width, int32 *height)
+{
+	bool		isnull;
+	Datum		data = SPI_getbinval(row, desc, col, &isnull);
+	bool		stale;
+	bytea	   *result;
+
+	if (isnull)
+		return NULL;
+	*width = DatumGetInt32(SPI_getbinval(row, desc, col + 1, &isnull));
+	*height = DatumGetInt32(SPI_getbinval(row, desc, col + 2, &isnull));
+	stale = DatumGetBool(SPI_getbinval(row, desc, col + 3, &isnull));
+	MemoryContextSwitchTo(caller);
+	result = (bytea *) PG_DETOAST_DATUM_COPY(data);
+	if (stale && CacheWritable())
+		RunAsOwner(plans.touch, key, NULL, false, 0);
+	return result;
+}
+
 /* Keep the cache within product_image.rendition_cache_max_bytes. */
 static void
 Evict(int64 total)
@@ -455,42 +481,15 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, Datum *values, bool *nulls
 			key[3] = CStringGetTextDatum(pi_format_name(out));
 
 			if (combined)
-			{
-				Datum		data = SPI_getbinval(row, desc, 8, &isnull);
-
-				if (!isnull)
-				{
-					bool		stale;
-
-					width = DatumGetInt32(SPI_getbinval(row, desc, 9, &isnull));
-					height = DatumGetInt32(SPI_getbinval(row, desc, 10, &isnull));
-					stale = DatumGetBool(SPI_getbinval(row, desc, 11, &isnull));
-					MemoryContextSwitchTo(caller);
-					result = (bytea *) PG_DETOAST_DATUM_COPY(data);
-					if (stale && CacheWritable())
-						RunAsOwner(plans.touch, key, NULL, false, 0);
-				}
-			}
+				result = TakeHit(row, desc, 8, caller, key, &width, &height);
 			else if (pi_rendition_cache && !etag_only)
 			{
 				rc = RunAsOwner(plans.get, key, NULL, true, 1);
 				if (rc != SPI_OK_SELECT)
 					elog(ERROR, "reading the rendition cache failed: %s", SPI_result_code_string(rc));
 				if (SPI_processed == 1)
-				{
-					HeapTuple	hit = SPI_tuptable->vals[0];
-					TupleDesc	hdesc = SPI_tuptable->tupdesc;
-					Datum		data = SPI_getbinval(hit, hdesc, 1, &isnull);
-					bool		stale;
-
-					width = DatumGetInt32(SPI_getbinval(hit, hdesc, 2, &isnull));
-					height = DatumGetInt32(SPI_getbinval(hit, hdesc, 3, &isnull));
-					stale = DatumGetBool(SPI_getbinval(hit, hdesc, 4, &isnull));
-					MemoryContextSwitchTo(caller);
-					result = (bytea *) PG_DETOAST_DATUM_COPY(data);
-					if (stale && CacheWritable())
-						RunAsOwner(plans.touch, key, NULL, false, 0);
-				}
+					result = TakeHit(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, caller, key,
+									 &width, &height);
 			}
 			if (result == NULL && !etag_only)
 			{
