@@ -122,13 +122,13 @@ main(int argc, char **argv)
 	}
 	for (; i < argc; i++)
 	{
-		cancel_calls = 0;
 		size_t		len = 0;
 		uint8_t    *data = read_file(argv[i], &len);
 		pi_header	h;
 		char		msg[PI_MESSAGE_LEN];
 		int			rc = 0;
 
+		cancel_calls = 0;
 		if (data == NULL)
 		{
 			fprintf(stderr, "pi-inspect: cannot read %s\n", argv[i]);
