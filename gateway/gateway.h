@@ -72,10 +72,10 @@ extern const char *gw_accept_image_type(const char *accept);
 /* GET Image's rendition parameters, as SQL parameter text (empty: not given). */
 typedef struct gw_rendition
 {
-	char		w[8];
-	char		h[8];
-	const char *type;			/* static: "JPEG", "PNG", "GIF" or NULL */
-	const char *if_blank;		/* static, or NULL */
+	char		w[10];			/* up to 9 digits: fits an int */
+	char		h[10];
+	const char *type;			/* as sent, Accept's "JPEG"/"PNG"/"GIF", or NULL */
+	const char *if_blank;		/* as sent, or NULL */
 	int			given;			/* any of them */
 } gw_rendition;
 

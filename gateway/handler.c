@@ -913,9 +913,7 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url)
 			char		msg[64];
 
 			snprintf(msg, sizeof(msg), "invalid %s", bad);
-			return fail(conn, r, 400, "22023", msg,
-						"w and h are whole numbers from 1; type is JPEG, PNG or GIF; ifBlank is Default, "
-						"Null, ClearPixel, SrNoPhoto, SrNoPhotoWithBorder or GenericFileIcon.", NULL);
+			return fail(conn, r, 400, "22023", msg, "w and h are whole numbers from 1.", NULL);
 		}
 		/* Accept: image/png and the like choose the type when the query does not */
 		if (r->rendition.type == NULL &&

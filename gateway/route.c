@@ -239,67 +239,34 @@ gw_accept_image_type(const char *accept)
 }
 
 /*
- * GET Image's query parameters: w and h (decimal, 1 to 65535; the database
- * applies product_image.max_rendition_side), type (JPEG, JPG, PNG, GIF) and
- * ifBlank (Default, Null, ClearPixel, SrNoPhoto, SrNoPhotoWithBorder,
- * GenericFileIcon), any case.  An empty value counts as not given.  Returns
- * 0, or -1 with *bad naming the parameter.
+ * GET Image's query parameters as SQL arguments.  w and h must be decimal
+ * numbers that fit an int (else 400 here, as a cast would fail); their range,
+ * type and ifBlank are the database's to judge (22023, also a 400).  An empty
+ * value counts as not given.  Returns 0, or -1 with *bad naming the parameter.
  */
 int
 gw_parse_rendition(const char *w, const char *h, const char *type, const char *if_blank,
 				   gw_rendition *out, const char **bad)
 {
-	static const char *const types[] = {"JPEG", "JPG", "PNG", "GIF", NULL};
-	static const char *const blanks[] = {"Default", "Null", "ClearPixel", "SrNoPhoto",
-	"SrNoPhotoWithBorder", "GenericFileIcon", NULL};
 	const char *side[2] = {w, h};
 
 	memset(out, 0, sizeof(*out));
 	for (int i = 0; i < 2; i++)
 	{
 		const char *v = side[i];
-		long		n = 0;
+		size_t		n = v ? strlen(v) : 0;
 
-		if (v == NULL || *v == '\0')
+		if (n == 0)
 			continue;
-		for (const char *c = v; *c; c++)
-		{
-			if (*c < '0' || *c > '9' || n > 65535)
-			{
-				*bad = i == 0 ? "w" : "h";
-				return -1;
-			}
-			n = n * 10 + (*c - '0');
-		}
-		if (n < 1 || n > 65535)
+		if (n >= sizeof(out->w) || strspn(v, "0123456789") != n)
 		{
 			*bad = i == 0 ? "w" : "h";
 			return -1;
 		}
-		snprintf(i == 0 ? out->w : out->h, sizeof(out->w), "%ld", n);
+		memcpy(i == 0 ? out->w : out->h, v, n + 1);
 	}
-	if (type != NULL && *type != '\0')
-	{
-		for (int i = 0; types[i] && out->type == NULL; i++)
-			if (strcasecmp(type, types[i]) == 0)
-				out->type = types[i];
-		if (out->type == NULL)
-		{
-			*bad = "type";
-			return -1;
-		}
-	}
-	if (if_blank != NULL && *if_blank != '\0')
-	{
-		for (int i = 0; blanks[i] && out->if_blank == NULL; i++)
-			if (strcasecmp(if_blank, blanks[i]) == 0)
-				out->if_blank = blanks[i];
-		if (out->if_blank == NULL)
-		{
-			*bad = "ifBlank";
-			return -1;
-		}
-	}
+	out->type = (type && *type) ? type : NULL;
+	out->if_blank = (if_blank && *if_blank) ? if_blank : NULL;
 	out->given = out->w[0] || out->h[0] || out->type || out->if_blank;
 	return 0;
 }

@@ -448,9 +448,7 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, Datum *values, bool *nulls
 		char	   *format = SPI_getvalue(row, desc, 2);
 		bytea	   *sha = DatumGetByteaPP(SPI_getbinval(row, desc, 3, &isnull));
 		char	   *hex = palloc(VARSIZE_ANY_EXHDR(sha) * 2 + 1);
-		pi_format	source = strcmp(format, "png") == 0 ? PI_FORMAT_PNG :
-			strcmp(format, "jpeg") == 0 ? PI_FORMAT_JPEG :
-			strcmp(format, "gif") == 0 ? PI_FORMAT_GIF : PI_FORMAT_TIFF;
+		pi_format	source = pi_format_from_name(format);
 
 		hex[hex_encode(VARDATA_ANY(sha), VARSIZE_ANY_EXHDR(sha), hex)] = '\0';
 		if (!WantsRendition(&a))

@@ -99,6 +99,7 @@ extern const char *pi_describe_unsupported(const uint8_t *data, size_t len);
 /* Short lowercase names. */
 extern const char *pi_strerror(int code);
 extern const char *pi_format_name(pi_format format);
+extern pi_format pi_format_from_name(const char *name);
 extern const char *pi_format_mime(pi_format format);
 
 /*

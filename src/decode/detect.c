@@ -157,6 +157,16 @@ pi_format_name(pi_format format)
 	return "unknown";
 }
 
+/* The inverse of pi_format_name; UNKNOWN for any other string. */
+pi_format
+pi_format_from_name(const char *name)
+{
+	for (int f = PI_FORMAT_PNG; f <= PI_FORMAT_TIFF; f++)
+		if (name != NULL && strcmp(name, pi_format_name((pi_format) f)) == 0)
+			return (pi_format) f;
+	return PI_FORMAT_UNKNOWN;
+}
+
 /* MIME type of a format. */
 const char *
 pi_format_mime(pi_format format)

@@ -99,9 +99,7 @@ main(int argc, char **argv)
 			ro.max_w = (uint32_t) strtoul(argv[++i], NULL, 10);
 			ro.max_h = (uint32_t) strtoul(argv[++i], NULL, 10);
 			i++;
-			ro.type = strcmp(argv[i], "png") == 0 ? PI_FORMAT_PNG :
-				strcmp(argv[i], "jpeg") == 0 ? PI_FORMAT_JPEG :
-				strcmp(argv[i], "gif") == 0 ? PI_FORMAT_GIF : PI_FORMAT_UNKNOWN;
+			ro.type = pi_format_from_name(argv[i]);	/* "auto": the source's */
 			ro.png_level = -1;
 		}
 		else if (strcmp(argv[i], "--quality") == 0 && i + 1 < argc)
