@@ -71,6 +71,14 @@ SELECT try($$SELECT product_image.product_get_image(101, 60, 10, NULL, NULL)$$) 
 SELECT r(101, NULL, NULL, 'png') AS type_only_fits_max_side;
 RESET product_image.max_rendition_side;
 SELECT product_image.render(NULL, 1, 1, NULL) IS NULL AS null_image;
+-- product_image.jpeg_quality sets the quality; renditions are baseline JPEGs
+SET product_image.jpeg_quality = 20;
+SELECT octet_length(product_image.render(fx('noise.jpg'), 200, NULL, 'jpeg')) AS q20 \gset
+SET product_image.jpeg_quality = 95;
+SELECT octet_length(product_image.render(fx('noise.jpg'), 200, NULL, 'jpeg')) > 2 * :q20 AS q95_much_larger,
+       (product_image.image_info(product_image.render(fx('noise.jpg'), 200, NULL, 'jpeg'))).interlaced AS progressive;
+RESET product_image.jpeg_quality;
+SELECT try($$SET product_image.jpeg_quality = 0$$) AS quality_zero;
 
 -- The cache: filled on first request, hit after, keyed by (blob, w, h, type).
 SELECT product_image.rendition_cache_clear() >= 0 AS cleared;

@@ -158,9 +158,14 @@ CONF
     as_pg "$PGBIN/pg_ctl" -D "$RUN/$name/pgdata" -l "$RUN/$name/postgres.log" -w -t 60 start >/dev/null ||
         { tail "$RUN/$name/postgres.log"; bad "$name did not start"; return 1; }
 }
-wait_replayed() {  # [PRIMARY_PORT STANDBY_PORT]: until the standby has replayed all the primary wrote
+flushed_lsn() {  # PORT: the primary's WAL position once every commit so far is flushed
+    # (the clusters commit asynchronously; one synchronous commit flushes them all)
+    sql "$1" "SET synchronous_commit = on; SELECT txid_current()" >/dev/null
+    sql "$1" "SELECT pg_current_wal_lsn()"
+}
+wait_replayed() {  # [PRIMARY_PORT STANDBY_PORT]: until the standby has replayed all the primary committed
     local from=${1:-$P0} to=${2:-$SB} lsn
-    lsn=$(sql "$from" "SELECT pg_current_wal_lsn()")
+    lsn=$(flushed_lsn "$from")
     for _ in $(seq 100); do
         [ "$(sql "$to" "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && return 0
         sleep 0.1
@@ -331,10 +336,45 @@ grep -q '"Sha256"' "$TMP/body" && ok || bad "replica_info: body $(cat "$TMP/body
 check own_write_put "$(code -X PUT --data-binary @"$FX/progressive.jpg" -H 'Content-Type: image/jpeg' "$(url $R 6 Image)")" 200
 check own_write_get "$(code "$(url $R 6 Image)")" 200
 cmp -s "$TMP/body" "$FX/progressive.jpg" && ok || bad "own_write_get: read the old image"
+# A standby that applies commits an hour late (it still receives the WAL), after
+# it has replayed one commit (so its lag is known, not infinite):
+# - a gateway allowing no lag reads product 4, rewritten on the primary by
+#   hand, from the primary;
+# - a gateway allowing any lag reads a product it has just written from the
+#   primary (read-own-writes), though the standby still has the old image.
+sql $P0 "SELECT product_image.product_put_image_info(2, '{\"Description\": \"tick\"}')" >/dev/null
+wait_replayed || bad "the standby did not catch up"
+sql $SB "ALTER SYSTEM SET recovery_min_apply_delay = '1h'" >/dev/null
+sql $SB "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+sql $P0 "SELECT product_image.product_save_image(4, product_image.product_get_image(6))" >/dev/null
+lsn=$(flushed_lsn $P0)
+for _ in $(seq 100); do
+    [ "$(sql $SB "SELECT pg_last_wal_receive_lsn() >= '$lsn'")" = t ] && break
+    sleep 0.1
+done
+L=$((G + 2)) O=$((G + 3))
+start_gateway $L "$TMP/lag.log" --db-uri "$(dburi $P0)" --read-db-uri "$(dburi $SB)" --anon-role pi_writer \
+    --read-max-lag 0 --read-own-writes 0
+start_gateway $O "$TMP/own.log" --db-uri "$(dburi $P0)" --read-db-uri "$(dburi $SB)" --anon-role pi_writer \
+    --read-max-lag 2000000000 --read-own-writes 60000
+check standby_still_old "$(sql $SB "SELECT product_image.product_get_image(4) = product_image.product_get_image(2)")" t
+check lagging_replica_get "$(code "$(url $L 4 Image)")" 200
+cmp -s "$TMP/body" "$FX/progressive.jpg" && ok || bad "lagging_replica_get: served the standby's old image"
+check own_write_delayed_put "$(code -X PUT --data-binary @"$FX/rgb.jpg" -H 'Content-Type: image/jpeg' "$(url $O 8 Image)")" 200
+check own_write_delayed_standby_old "$(sql $SB "SELECT count(*) FROM product_image.blob WHERE product_id = 8")" 0
+check own_write_delayed_get "$(code "$(url $O 8 Image)")" 200
+cmp -s "$TMP/body" "$FX/rgb.jpg" && ok || bad "own_write_delayed_get: read the standby, not the own write"
+# the control: the same gateway reads other products from the (stale) standby
+check other_product_from_standby "$(code "$(url $O 4 Image)")" 200
+cmp -s "$TMP/body" "$FX/rgb.png" && ok || bad "other_product_from_standby: not the standby's old image"
+sql $SB "ALTER SYSTEM RESET recovery_min_apply_delay" >/dev/null
+sql $SB "SELECT pg_reload_conf()" >/dev/null
+
 # the standby gone: reads go to the primary
 as_pg "$PGBIN/pg_ctl" -D "$RUN/standby/pgdata" -m fast -w stop >/dev/null
 check replica_down_get "$(code "$(url $R 4 Image)")" 200
-cmp -s "$TMP/body" "$FX/rgb.png" && ok || bad "replica_down_get: wrong bytes"
+cmp -s "$TMP/body" "$FX/progressive.jpg" && ok || bad "replica_down_get: wrong bytes"
 
 echo "scaleout: $PASS passed, $FAILED failed"
 [ "$FAILED" = 0 ]
