@@ -40,15 +40,15 @@ static const struct
 		"THEN NULL ELSE product_image.product_get_image($1::int) END "
 	"FROM product_image.product_get_image_info($1::int) AS i", 2},
 	/*
-	 * Same columns as ST_GET_IMAGE, with the rendition's own ETag, computed
-	 * first: a matching If-None-Match renders nothing.  Placeholders have no date.
+	 * Same columns as ST_GET_IMAGE, with the rendition's own ETag; a matching
+	 * If-None-Match reads and renders nothing (image NULL: 304).
+	 * Placeholders have no date.
 	 */
-	[ST_GET_RENDITION] = {"SELECT e.mime_type, e.etag, i->>'UpdatedDate', "
-		"CASE WHEN $6::text = '*' OR e.etag = ANY (string_to_array($6::text, ',')) "
-		"THEN NULL ELSE product_image.product_get_image($1::int, $2::int, $3::int, $4::text, $5::text) END "
-		"FROM product_image.product_get_image_etag($1::int, $2::int, $3::int, $4::text, $5::text) e "
+	[ST_GET_RENDITION] = {"SELECT r.mime_type, r.etag, i->>'UpdatedDate', r.image "
+		"FROM product_image.product_get_image_rendition($1::int, $2::int, $3::int, $4::text, "
+		"$5::text, nullif($6::text, '')) r "
 		"LEFT JOIN LATERAL product_image.product_get_image_info($1::int) AS i ON true "
-	"WHERE e.etag IS NOT NULL", 6},
+	"WHERE r.etag IS NOT NULL", 6},
 	[ST_DELETE] = {"SELECT product_image.product_delete_image($1::int)", 1},
 	[ST_INFO_JSON] = {"SELECT product_image.product_get_image_info($1::int)::text", 1},
 	[ST_INFO_ROWS] = {"SELECT e.key, e.value FROM product_image.product_get_image_info($1::int) AS i, "

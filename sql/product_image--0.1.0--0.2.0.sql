@@ -115,9 +115,11 @@ LANGUAGE C STABLE PARALLEL SAFE;
 
 -- GET Image with SuperOffice's w, h, type and ifBlank; the bytes, their MIME
 -- type, an ETag and the size.  Renditions come from the cache when they can.
+-- if_none_match: ETags the caller holds ("*" or a comma-separated list); when
+-- it names this ETag, nothing is read or rendered and image is NULL.
 CREATE FUNCTION product_image.product_get_image_rendition(
     product_id integer, w integer DEFAULT NULL, h integer DEFAULT NULL,
-    type text DEFAULT NULL, if_blank text DEFAULT NULL,
+    type text DEFAULT NULL, if_blank text DEFAULT NULL, if_none_match text DEFAULT NULL,
     OUT image bytea, OUT mime_type text, OUT etag text, OUT width integer, OUT height integer)
 RETURNS record
 AS 'MODULE_PATHNAME', 'product_get_image_rendition'

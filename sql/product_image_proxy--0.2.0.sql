@@ -41,7 +41,7 @@ RETURNS bytea LANGUAGE plproxy AS $$
     CLUSTER 'product_image'; RUN ON product_id; TARGET product_image.product_get_image;
 $$;
 CREATE FUNCTION product_image.remote_get_image_rendition(
-    product_id integer, w integer, h integer, type text, if_blank text,
+    product_id integer, w integer, h integer, type text, if_blank text, if_none_match text,
     OUT image bytea, OUT mime_type text, OUT etag text, OUT width integer, OUT height integer)
 RETURNS record LANGUAGE plproxy AS $$
     CLUSTER 'product_image'; RUN ON product_id; TARGET product_image.product_get_image_rendition;
@@ -124,7 +124,7 @@ $$;
 
 CREATE FUNCTION product_image.product_get_image_rendition(
     product_id integer, w integer DEFAULT NULL, h integer DEFAULT NULL,
-    type text DEFAULT NULL, if_blank text DEFAULT NULL,
+    type text DEFAULT NULL, if_blank text DEFAULT NULL, if_none_match text DEFAULT NULL,
     OUT image bytea, OUT mime_type text, OUT etag text, OUT width integer, OUT height integer)
 RETURNS record LANGUAGE plpgsql AS $$
 DECLARE st text; m text; d text; hi text;
@@ -133,7 +133,7 @@ BEGIN
         RETURN;
     END IF;
     SELECT * INTO image, mime_type, etag, width, height
-      FROM product_image.remote_get_image_rendition(product_id, w, h, type, if_blank);
+      FROM product_image.remote_get_image_rendition(product_id, w, h, type, if_blank, if_none_match);
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, hi = PG_EXCEPTION_HINT;
     PERFORM product_image.reraise(st, m, d, hi);

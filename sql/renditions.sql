@@ -54,6 +54,15 @@ FROM (VALUES (101, NULL::int, NULL::int, NULL::text, NULL::text), (101, 64, 64, 
 SET product_image.max_pixels = 1000;
 SELECT etag IS NOT NULL AS etag_without_decoding FROM product_image.product_get_image_etag(101, 11, 11, 'png', NULL);
 RESET product_image.max_pixels;
+-- if_none_match: a listed ETag (or "*") answers without the bytes and without decoding
+SELECT etag AS tag FROM product_image.product_get_image_rendition(101, 12, 12, 'png', NULL) \gset
+SET product_image.max_pixels = 1000;
+SELECT image IS NULL AS not_modified, etag = :'tag' AS same_etag, mime_type
+FROM product_image.product_get_image_rendition(101, 12, 12, 'png', NULL, 'x,' || :'tag');
+SELECT image IS NULL AS star_not_modified FROM product_image.product_get_image_rendition(109, 8, 8, NULL, 'SrNoPhoto', '*');
+RESET product_image.max_pixels;
+SELECT image IS NOT NULL AS other_tag_sends_bytes
+FROM product_image.product_get_image_rendition(101, 12, 12, 'png', NULL, 'x' || :'tag');
 
 -- Errors: 22023 for sides and names, the decoder's SQLSTATEs for images.
 SELECT try($$SELECT product_image.product_get_image(101, 0, 10, NULL, NULL)$$) AS zero_w;

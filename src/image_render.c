@@ -327,6 +327,25 @@ TakeHit(HeapTuple row, TupleDesc desc, int col, MemoryContext caller, Datum *key
 	return result;
 }
 
+/* Is etag in the If-None-Match list ("*" or bare tags separated by commas)? */
+static bool
+EtagListed(const char *list, const char *etag)
+{
+	size_t		n = strlen(etag);
+
+	if (list == NULL)
+		return false;
+	if (strcmp(list, "*") == 0)
+		return true;
+	for (const char *p = list; *p; p++)
+	{
+		if (strncmp(p, etag, n) == 0 && (p[n] == ',' || p[n] == '\0') &&
+			(p == list || p[-1] == ','))
+			return true;
+	}
+	return false;
+}
+
 /* Keep the cache within product_image.rendition_cache_max_bytes. */
 static void
 Evict(int64 total)
@@ -356,7 +375,9 @@ Evict(int64 total)
  * The rendition for product_id, w, h, type, if_blank (args 0..4) into
  * values/nulls: image, mime_type, etag, width, height (all NULL: nothing).
  * etag_only: only mime_type and etag are meant, nothing is read or rendered
- * (an HTTP revalidation answered 304 costs one index lookup).
+ * (an HTTP revalidation answered 304 costs one index lookup).  The same
+ * holds when arg 5, if_none_match (a comma-separated list of ETags, or "*"),
+ * names the ETag: then image is NULL and etag is not.
  */
 static void
 GetRendition(FunctionCallInfo fcinfo, bool etag_only, Datum *values, bool *nulls)
@@ -367,12 +388,16 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, Datum *values, bool *nulls
 	bool		isnull,
 				combined;
 	int			rc;
+	char	   *unless = NULL;
+	char	   *etag;
 
 	for (int i = 0; i < 5; i++)
 		nulls[i] = true;
 	if (PG_ARGISNULL(0))
 		return;
 	ParseArgs(fcinfo, 1, 4, &a);
+	if (PG_NARGS() > 5 && !PG_ARGISNULL(5))
+		unless = text_to_cstring(PG_GETARG_TEXT_PP(5));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -415,6 +440,8 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, Datum *values, bool *nulls
 			src = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 			f = pi_render_format(PI_FORMAT_PNG, a.type);
 			MemoryContextSwitchTo(caller);
+			etag = psprintf("%s-%dx%d.%s", name, a.w, a.h, pi_format_name(f));
+			etag_only = etag_only || EtagListed(unless, etag);
 			values[0] = (Datum) 0;
 			if (etag_only)
 				;
@@ -430,7 +457,7 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, Datum *values, bool *nulls
 				height = (int32) h.height;
 			}
 			values[1] = CStringGetTextDatum(pi_format_mime(f));
-			values[2] = CStringGetTextDatum(psprintf("%s-%dx%d.%s", name, a.w, a.h, pi_format_name(f)));
+			values[2] = CStringGetTextDatum(etag);
 			if (width > 0)
 			{
 				values[3] = Int32GetDatum(width);
@@ -456,6 +483,7 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, Datum *values, bool *nulls
 			Datum		data = SPI_getbinval(row, desc, 7, &isnull);
 			char	   *mime = SPI_getvalue(row, desc, 4);
 
+			etag_only = etag_only || EtagListed(unless, hex);
 			values[3] = SPI_getbinval(row, desc, 5, &isnull);
 			values[4] = SPI_getbinval(row, desc, 6, &isnull);
 			MemoryContextSwitchTo(caller);
@@ -477,10 +505,14 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, Datum *values, bool *nulls
 			key[1] = Int32GetDatum(a.w);
 			key[2] = Int32GetDatum(a.h);
 			key[3] = CStringGetTextDatum(pi_format_name(out));
+			etag = psprintf("%s-%dx%d.%s", hex, a.w, a.h, pi_format_name(out));
+			etag_only = etag_only || EtagListed(unless, etag);
 
-			if (combined)
+			if (etag_only)
+				;
+			else if (combined)
 				result = TakeHit(row, desc, 8, caller, key, &width, &height);
-			else if (pi_rendition_cache && !etag_only)
+			else if (pi_rendition_cache)
 			{
 				rc = RunAsOwner(plans.get, key, NULL, true, 1);
 				if (rc != SPI_OK_SELECT)
@@ -511,13 +543,18 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, Datum *values, bool *nulls
 			MemoryContextSwitchTo(caller);
 			values[0] = PointerGetDatum(result);
 			values[1] = CStringGetTextDatum(pi_format_mime(out));
-			values[2] = CStringGetTextDatum(psprintf("%s-%dx%d.%s", hex, a.w, a.h, pi_format_name(out)));
+			values[2] = CStringGetTextDatum(etag);
 			values[3] = Int32GetDatum(width);
 			values[4] = Int32GetDatum(height);
 		}
 		for (int i = 0; i < 5; i++)
 			nulls[i] = false;
+		/* not rendered: no size to tell */
+		if (etag_only && WantsRendition(&a))
+			nulls[3] = nulls[4] = true;
 	}
+	if (etag_only)
+		nulls[0] = true;
 	MemoryContextSwitchTo(caller);
 	SPI_finish();
 }
