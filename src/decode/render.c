@@ -31,8 +31,7 @@ struct pi_sink
 	const pi_render_opts *opts;
 	uint32_t	out_w;			/* output size, stored orientation */
 	uint32_t	out_h;
-	uint32_t	in_w;
-	uint32_t	in_h;
+	uint32_t	in_h;			/* source rows; the width only sizes the weights */
 	int			channels;
 	uint32_t   *xstart;			/* per output column: first source column */
 	uint32_t   *xcount;			/* ... how many source columns */
@@ -157,7 +156,6 @@ pi_sink_begin(pi_job *job, uint32_t width, uint32_t height, int channels)
 		s->out_w = width;
 	if (s->out_h > height)
 		s->out_h = height;
-	s->in_w = width;
 	s->in_h = height;
 	s->channels = channels;
 	s->yscale = (double) height / s->out_h;
