@@ -44,6 +44,9 @@ header_has() {
     if grep -qi -- "$2" "$TMP/headers"; then ok; else bad "$1: no header '$2' in $(tr '\r\n' '  ' < "$TMP/headers")"; fi
 }
 url() { echo "http://127.0.0.1:$1/api/v1/Product/$2/$3"; }
+# count PATTERN FILE [GREP_FLAGS]: lines matching, always one number (grep -c
+# prints 0 *and* exits 1 when nothing matches, and nothing for a missing file)
+count() { local n; n=$(grep -c ${3:-} -- "$1" "$2" 2>/dev/null); echo "${n:-0}"; }
 
 start_gateway() {  # PORT LOG ARGS...
     local port=$1 log=$2
@@ -377,7 +380,7 @@ expect served_after_idle 200 '' -- "http://127.0.0.1:$S/health"
 
 # ---- 200 concurrent PUTs over 20 products ----
 seq 1 200 | xargs -P 20 -I{} sh -c 'p=$(( ({} % 20) + 21 )); curl -s -o /dev/null -w "%{http_code}\n" -X PUT --data-binary @"$1" -H "Content-Type: application/octet-stream" "http://127.0.0.1:$2/api/v1/Product/$p/Image"' _ "$FX/progressive.jpg" "$A" > "$TMP/codes"
-n200=$(grep -c '^200$' "$TMP/codes")
+n200=$(count '^200$' "$TMP/codes")
 [ "$n200" = 200 ] && ok || bad "concurrent_puts: $n200 of 200 answered 200: $(sort "$TMP/codes" | uniq -c | tr '\n' ' ')"
 blobs=$(psql -X -At -d $DB -c "SELECT count(*) || '/' || count(DISTINCT product_id) FROM product_image.blob WHERE product_id BETWEEN 21 AND 40")
 [ "$blobs" = "20/20" ] && ok || bad "concurrent_puts: blobs/products = $blobs, want 20/20"
@@ -385,17 +388,17 @@ blobs=$(psql -X -At -d $DB -c "SELECT count(*) || '/' || count(DISTINCT product_
 # ---- serialization failures: retried once, then 503 with the SQLSTATE ----
 SER=$((PORT_ANON + 5))
 PGLOG="${PI_RUN_DIR:-$ROOT/.run}/postgres.log"
-ser_before=$(grep -c "could not serialize" "$PGLOG" 2>/dev/null || true)
+ser_before=$(count "could not serialize" "$PGLOG")
 "$GW" --listen "127.0.0.1:$SER" --anon-role pi_writer --pool 16 --threads 16 \
     --db-uri "host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator password=auth-secret options='-c default_transaction_isolation=serializable'" 2>>"$TMP/ser.log" &
 PIDS="$PIDS $!"
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$SER/health" && break; sleep 0.1; done
 seq 1 120 | xargs -P 16 -I{} sh -c 'curl -s -o /dev/null -w "%{http_code}\n" -X PUT --data-binary @"$1" -H "Content-Type: application/octet-stream" "http://127.0.0.1:$2/api/v1/Product/$(( {} % 2 + 41 ))/Image"' _ "$FX/progressive.jpg" "$SER" > "$TMP/ser_codes"
-bad_codes=$(grep -cvE '^(200|503)$' "$TMP/ser_codes")
+bad_codes=$(count '^(200|503)$' "$TMP/ser_codes" -vE)
 [ "$bad_codes" = 0 ] && ok || bad "serializable: answers other than 200/503: $(sort "$TMP/ser_codes" | uniq -c | tr '\n' ' ')"
 grep -q '^200$' "$TMP/ser_codes" && ok || bad "serializable: no save succeeded"
-n503=$(grep -c '^503$' "$TMP/ser_codes")
-ser=$(( $(grep -c "could not serialize" "$PGLOG" 2>/dev/null || echo 0) - ${ser_before:-0} ))
+n503=$(count '^503$' "$TMP/ser_codes")
+ser=$(( $(count "could not serialize" "$PGLOG") - ser_before ))
 # each 503 costs two failures (the try and the retry); every other failure was retried into a 200
 [ "$ser" -ge $((2 * n503)) ] && ok || bad "serializable: $n503 x 503 but only $ser serialization failures logged"
 echo "http: serializable saves, 120 PUTs on 2 products from 16 clients: $((120 - n503)) x 200, $n503 x 503; $ser serialization failures in the server log, $((ser - 2 * n503)) of them retried into a 200"
