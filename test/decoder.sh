@@ -34,6 +34,36 @@ for flag in "" --full; do
 done
 echo "decoder: $(wc -l < "$TMP/crashers") crashers x 2 modes fail cleanly (ASan+UBSan+LSan clean)"
 
+# A GIF's canvas (its logical screen, grown by any frame drawn past it) counts
+# against max_pixels on its own, in header and full mode, so what is saved can
+# be rendered (issue 11, item 10); the frames' sum is checked as before and the
+# canvas is not added to it.  expect CODE ARGS...: pi-inspect's code must be CODE.
+expect() {
+    want=$1; shift
+    got=$("$BIN" "$@" | cut -f2)
+    [ "$got" = "$want" ] || { echo "decoder: pi-inspect $*: code $got, want $want"; "$BIN" "$@"; exit 1; }
+}
+C=$ROOT/test/crashers F=$ROOT/test/fixtures
+for f in gif_canvas_huge_screen.gif gif_canvas_grown_by_first_frame.gif \
+         gif_canvas_grown_by_later_frame.gif gif_canvas_render_timeout.fuzz; do
+    expect -5 "$C/$f"
+    expect -5 --full "$C/$f"
+    expect -5 --render 64 0 auto "$C/$f"
+done
+"$BIN" "$C/gif_canvas_grown_by_later_frame.gif" | cut -f13 | grep -q 'canvas is 60001 x 60001' ||
+    { echo "decoder: the canvas refusal does not say the canvas size"; exit 1; }
+# at the limit the canvas fits, one pixel less it does not (65535^2, 60001^2)
+expect 0 --max-pixels 4294836225 "$C/gif_canvas_huge_screen.gif"
+expect -5 --max-pixels 4294836224 "$C/gif_canvas_huge_screen.gif"
+expect 0 --full --max-pixels 3600120001 "$C/gif_canvas_grown_by_later_frame.gif"
+expect -5 --full --max-pixels 3600120000 "$C/gif_canvas_grown_by_later_frame.gif"
+# frames that fill their screen: the limit is the frames' sum, as before
+# (anim3.gif: three 16 x 12 frames on a 16 x 12 screen), and it renders there
+expect 0 --max-pixels 576 "$F/anim3.gif"
+expect -5 --max-pixels 575 "$F/anim3.gif"
+expect 0 --max-pixels 576 --render 8 0 auto "$F/anim3.gif"
+echo "decoder: a GIF canvas over max_pixels is refused in header, full and render modes (4 files); at the limit it is accepted"
+
 # Renditions: every fixture and crasher rendered to each type under the
 # sanitizers, then the rendition checks (sizes, orientation, colour, alpha,
 # quality against Pillow) on the plain build.

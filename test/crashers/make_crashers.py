@@ -49,6 +49,26 @@ w("gif_many_frames.gif", b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b
   frame * 10000 + b";")
 # an extension block chain that never ends
 w("gif_endless_extension.gif", gif + b"!\xfe" + b"\xff" + b"A" * 255 + b"\xff" + b"B" * 100)
+# The canvas (logical screen, grown by any frame drawn past it) counts against
+# max_pixels: what is saved must be renderable.  Each file is well formed, with
+# 1x1 frames, and must be refused with the pixel limit (test/decoder.sh checks).
+gct = b"\0\0\0\xff\xff\xff"
+
+
+def gif_frame(left, top):
+    return b"," + struct.pack("<HHHHB", left, top, 1, 1, 0) + b"\x02\x02\x44\x01\x00"
+
+
+def gif_file(sw, sh, *frames):
+    return b"GIF89a" + struct.pack("<HHBBB", sw, sh, 0x80, 0, 0) + gct + b"".join(frames) + b";"
+
+
+# a 65535 x 65535 logical screen (4.3 G pixels) holding one 1x1 frame
+w("gif_canvas_huge_screen.gif", gif_file(0xFFFF, 0xFFFF, gif_frame(0, 0)))
+# a 16 x 16 screen whose first frame is drawn at (60000, 60000): a 60001 x 60001 canvas
+w("gif_canvas_grown_by_first_frame.gif", gif_file(16, 16, gif_frame(60000, 60000)))
+# the same growth by a second frame (the reported size stays 16 x 16, as Pillow's)
+w("gif_canvas_grown_by_later_frame.gif", gif_file(16, 16, gif_frame(0, 0), gif_frame(60000, 60000)))
 
 # JPEG: SOF claiming 65500 x 65500 with three components, then nothing
 sof = b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, 65500, 65500, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
