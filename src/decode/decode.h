@@ -53,7 +53,7 @@ typedef enum pi_mode
 typedef struct pi_limits
 {
 	uint64_t	max_bytes;		/* default PI_DEFAULT_MAX_BYTES */
-	uint64_t	max_pixels;		/* width x height summed over frames/pages */
+	uint64_t	max_pixels;		/* width x height summed over frames/pages; also a GIF canvas alone */
 	int			(*cancelled) (void *arg);
 	void	   *cancel_arg;
 } pi_limits;

@@ -9,6 +9,13 @@
  * complete frame but lacks the trailer byte is accepted, as browsers and
  * Pillow do, and so is a stray byte between blocks.  The reported size is
  * the logical screen, grown to hold a first frame drawn past it.
+ *
+ * max_pixels bounds two things here: the frames' areas summed (the work of
+ * full mode, as for TIFF pages), and, on its own, the canvas: the logical
+ * screen grown by every frame drawn past it, which a renderer (ours streams
+ * every canvas row; Pillow's seek grows and bomb-checks it) must produce.
+ * The canvas is not added to the sum, so a GIF whose frames fill its screen
+ * has the limit a PNG of that size has.
  */
 #include "decode_internal.h"
 
@@ -46,6 +53,29 @@ gif_error(pi_job *job, int err)
 	if (err == D_GIF_ERR_NOT_ENOUGH_MEM)
 		return pi_fail(job, PI_ERR_NOMEM, "giflib: %s", s ? s : "out of memory");
 	return pi_fail(job, PI_ERR_CORRUPT, "giflib: %s", s ? s : "unknown error");
+}
+
+/*
+ * The canvas, w x h, against max_pixels; screen_w x screen_h is the logical
+ * screen and frame the 1-based frame that grew it (0: not grown).
+ */
+static int
+gif_check_canvas(pi_job *job, uint32_t w, uint32_t h,
+				 uint32_t screen_w, uint32_t screen_h, uint32_t frame)
+{
+	uint64_t	pixels = (uint64_t) w * h;	/* at most 131070^2: no overflow */
+
+	if (pixels <= job->max_pixels)
+		return PI_OK;
+	if (frame == 0)
+		return pi_fail(job, PI_ERR_LIMIT_PIXELS,
+					   "GIF canvas is %u x %u = %llu pixels, the limit is %llu",
+					   w, h, (unsigned long long) pixels,
+					   (unsigned long long) job->max_pixels);
+	return pi_fail(job, PI_ERR_LIMIT_PIXELS,
+				   "GIF canvas is %u x %u = %llu pixels (the %u x %u screen grown by frame %u), the limit is %llu",
+				   w, h, (unsigned long long) pixels, screen_w, screen_h, frame,
+				   (unsigned long long) job->max_pixels);
 }
 
 /*
@@ -137,7 +167,9 @@ pi_decode_gif(pi_job *job)
 	int			err = 0,
 				rc = PI_OK,
 				trans = -1;		/* the first frame's transparent index */
-	uint32_t	frames = 0;
+	uint32_t	frames = 0,
+				canvas_w,		/* the screen grown by every frame so far */
+				canvas_h;
 
 	gif = DGifOpen(&src, gif_read_mem, &err);
 	if (gif == NULL)
@@ -154,6 +186,11 @@ pi_decode_gif(pi_job *job)
 					 h->width, h->height);
 		goto done;
 	}
+	canvas_w = h->width;
+	canvas_h = h->height;
+	rc = gif_check_canvas(job, canvas_w, canvas_h, canvas_w, canvas_h, 0);
+	if (rc != PI_OK)
+		goto done;
 
 	for (;;)
 	{
@@ -199,7 +236,9 @@ pi_decode_gif(pi_job *job)
 		else if (type == IMAGE_DESC_RECORD_TYPE)
 		{
 			uint32_t	fw,
-						fh;
+						fh,
+						right,
+						bottom;
 
 			if (DGifGetImageDesc(gif) == GIF_ERROR)
 			{
@@ -208,16 +247,28 @@ pi_decode_gif(pi_job *job)
 			}
 			fw = (uint32_t) gif->Image.Width;
 			fh = (uint32_t) gif->Image.Height;
-			/* the canvas grows to hold a first frame drawn past the screen, as in Pillow */
-			if (frames == 0 && (uint32_t) gif->Image.Left + fw > h->width)
-				h->width = (uint32_t) gif->Image.Left + fw;
-			if (frames == 0 && (uint32_t) gif->Image.Top + fh > h->height)
-				h->height = (uint32_t) gif->Image.Top + fh;
+			right = (uint32_t) gif->Image.Left + fw;
+			bottom = (uint32_t) gif->Image.Top + fh;
+			/* the reported size grows to hold a first frame drawn past the screen, as in Pillow */
+			if (frames == 0 && right > h->width)
+				h->width = right;
+			if (frames == 0 && bottom > h->height)
+				h->height = bottom;
 			if (frames == 0)
 				h->interlaced = gif->Image.Interlace ? 1 : 0;
 			rc = pi_add_frame(job, fw, fh);
 			if (rc != PI_OK)
 				goto done;
+			/* the canvas, grown by any frame, before that frame's data is read */
+			if (right > canvas_w || bottom > canvas_h)
+			{
+				canvas_w = right > canvas_w ? right : canvas_w;
+				canvas_h = bottom > canvas_h ? bottom : canvas_h;
+				rc = gif_check_canvas(job, canvas_w, canvas_h,
+									  (uint32_t) gif->SWidth, (uint32_t) gif->SHeight, frames + 1);
+				if (rc != PI_OK)
+					goto done;
+			}
 			if (job->sink != NULL)
 			{
 				rc = gif_render(job, gif, trans, &line);
