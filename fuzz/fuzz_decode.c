@@ -2,12 +2,15 @@
  * fuzz_decode.c
  *		libFuzzer target for src/decode: the last input byte picks the options
  *		(mode, pixel limit, byte limit, and whether to render, to which box
- *		and type), so one target covers the whole API.
+ *		and type), so one target covers the whole API.  One property is
+ *		checked beyond "no crash": a GIF that validation accepts renders
+ *		within the same limits (its canvas counts at validation).
  */
 #include "decode.h"
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,6 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pi_header	header;
 	char		msg[PI_MESSAGE_LEN];
 	uint8_t		opt;
+	int			rc;
 
 	if (size == 0)
 		return 0;
@@ -41,8 +45,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ro.max_side = 256;
 		ro.type = (pi_format) (opt & 0x08 ? PI_FORMAT_GIF : (opt & 1) ? PI_FORMAT_JPEG : PI_FORMAT_UNKNOWN);
 		limits.max_bytes = 0;
-		if (pi_render(data, size, &limits, &ro, &out, msg) == PI_OK)
+		rc = pi_render(data, size, &limits, &ro, &out, msg);
+		if (rc == PI_OK)
 			pi_rendition_free(&out);
+		/* what is saved must be renderable (TIFF strips are checked only when read) */
+		if (rc == PI_ERR_LIMIT_PIXELS && pi_detect(data, size) == PI_FORMAT_GIF &&
+			pi_decode(data, size, PI_MODE_HEADER, &limits, &header, msg) == PI_OK)
+			abort();
 		return 0;
 	}
 	(void) pi_decode(data, size, (opt & 1) ? PI_MODE_FULL : PI_MODE_HEADER, &limits, &header, msg);
