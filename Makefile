@@ -1,20 +1,21 @@
 # product_image: PGXS build of the extension, plus the decoder tool and the gateway.
 EXTENSION = product_image product_image_proxy
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 
 MODULE_big = product_image
 DECODE_OBJS = src/decode/detect.o src/decode/decode.o src/decode/decode_png.o src/decode/decode_jpeg.o \
 	src/decode/decode_gif.o src/decode/decode_tiff.o src/decode/exif.o src/decode/render.o
-OBJS = src/product_image.o src/image_check.o src/image_info.o src/image_save.o src/image_render.o \
+OBJS = src/product_image.o src/product_access.o src/image_check.o src/image_info.o src/image_save.o \
+	src/image_blob.o src/image_render.o \
 	$(DECODE_OBJS)
 
 # 0.2.0 installs as 0.1.0 plus the update script, as PostgreSQL does when no
 # 0.2.0 install script exists: one path, tested by every install.
-DATA = sql/product_image--0.1.0.sql sql/product_image--0.1.0--0.2.0.sql \
+DATA = sql/product_image--0.1.0.sql sql/product_image--0.1.0--0.2.0.sql sql/product_image--0.2.0--0.3.0.sql \
 	sql/product_image_proxy--0.2.0.sql
 
 # pg_regress: sql/NAME.sql and expected/NAME.out, in this order.
-REGRESS = setup formats errors save attach privileges limits modes postgrest renditions
+REGRESS = setup formats errors save attach privileges limits modes postgrest renditions security
 REGRESS_OPTS = --inputdir=. --load-extension=product_image
 
 OPTFLAGS ?= -O2

@@ -234,6 +234,10 @@ REVOKE ALL ON FUNCTION product_image.check_partition_id() FROM PUBLIC;
 -- PostgREST: GET /rpc/postgrest_get_image?w=&h=&type=&ifBlank= (the gateway's query
 -- parameters pass through nginx's rewrite).  Replaces the 0.1.0 function, which took
 -- no arguments; calls without arguments still work.
+-- The old function's GRANTs and REVOKEs carry over to the new one.
+CREATE TABLE product_image.upgrade_acl AS
+    SELECT p.proacl FROM pg_catalog.pg_proc p
+     WHERE p.oid OPERATOR(pg_catalog.=) 'product_image.postgrest_get_image()'::pg_catalog.regprocedure;
 DROP FUNCTION product_image.postgrest_get_image();
 CREATE FUNCTION product_image.postgrest_get_image(w integer DEFAULT NULL, h integer DEFAULT NULL,
                                                  type text DEFAULT NULL, "ifBlank" text DEFAULT NULL)
@@ -265,3 +269,20 @@ EXCEPTION WHEN OTHERS THEN
     RETURN NULL;
 END
 $$;
+
+DO $$
+DECLARE
+    acl aclitem[] := (SELECT u.proacl FROM product_image.upgrade_acl u);
+    item record;
+BEGIN
+    IF acl IS NOT NULL THEN
+        REVOKE ALL ON FUNCTION product_image.postgrest_get_image(integer, integer, text, text) FROM PUBLIC;
+        FOR item IN SELECT * FROM pg_catalog.aclexplode(acl) LOOP
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION product_image.postgrest_get_image(integer, integer, text, text) TO %s',
+                CASE WHEN item.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                     ELSE pg_catalog.quote_ident(item.grantee::pg_catalog.regrole::pg_catalog.text) END);
+        END LOOP;
+    END IF;
+END
+$$;
+DROP TABLE product_image.upgrade_acl;

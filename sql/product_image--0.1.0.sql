@@ -2,6 +2,29 @@
 
 \echo Use "CREATE EXTENSION product_image" to load this file. \quit
 
+-- Install only into a schema this installation made: one that another role
+-- created first (schema squatting) could hold objects that take over our
+-- names, and its owner could drop ours.  CREATE EXTENSION creates the schema
+-- (control file) owned by the installing role, empty.
+DO $$
+DECLARE
+    nsp oid := pg_catalog.to_regnamespace('product_image');
+BEGIN
+    IF (SELECT n.nspowner FROM pg_catalog.pg_namespace n WHERE n.oid OPERATOR(pg_catalog.=) nsp)
+           OPERATOR(pg_catalog.<>) (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) nsp)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t WHERE t.typnamespace OPERATOR(pg_catalog.=) nsp)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_operator o WHERE o.oprnamespace OPERATOR(pg_catalog.=) nsp)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_collation l WHERE l.collnamespace OPERATOR(pg_catalog.=) nsp)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_conversion v WHERE v.connamespace OPERATOR(pg_catalog.=) nsp) THEN
+        RAISE EXCEPTION 'schema "product_image" already exists and was not made by this installation'
+            USING ERRCODE = '42P06',
+                  HINT = 'product_image installs only into a new schema owned by the installing role; drop or rename the existing schema "product_image" first.';
+    END IF;
+END
+$$;
+
 -- Which user table holds the products, and its key column.  One row at most.
 CREATE TABLE product_image.config (
     singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),

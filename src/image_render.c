@@ -2,32 +2,38 @@
  * image_render.c
  *		render(image, w, h, type) and product_get_image_rendition(...).
  *
- * The image is read as the caller (GRANTs on product_image.blob apply).  The
- * rendition cache and the placeholders are read and written as the owner of
- * product_image.rendition, the way PostgreSQL's foreign-key triggers switch
- * to the table owner: callers need no right on the cache, and so cannot put
- * bytes of their own choosing in it.  A cached rendition is one index lookup
- * and no decode.  The cache is written only in read-write transactions (a
- * hot standby renders every time) and only while the image is unchanged:
- * the blob row is locked FOR SHARE with the sha256 the rendition was made
- * from, so a concurrent re-save either waits for us and then deletes our row
- * (its trigger), or has committed and we insert nothing.
+ * Who may read which image is decided as in every entry point (see
+ * product_access.c): the caller must see the product in the product table;
+ * the image, the placeholders and the rendition cache are then read and
+ * written as the owner, under a pinned search_path.  Callers need no right
+ * on product_image's tables, and so cannot put bytes of their own choosing in
+ * the cache.
+ *
+ * The cache is keyed by what is produced, not by what was asked: the stored
+ * image's sha256, the rendition's own size (known from the stored size and
+ * orientation before decoding), its type and, for JPEG, its quality.  Boxes
+ * that give the same picture share one row, a rendition is correct for its
+ * source forever (a re-save has another sha256), and no lock on the image is
+ * needed to keep the cache right.  Cache bookkeeping never waits and never
+ * makes others wait: a fill first takes a try-advisory lock on its key (a
+ * concurrent fill of the same key just renders), refreshing last_used and
+ * eviction skip rows locked by others, and there is no shared counter row.
+ * A reader's open transaction therefore blocks no save, no ImageInfo update,
+ * no delete and no fill of another image.
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "catalog/namespace.h"
+#include "access/hash.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
-#include "utils/rls.h"
 
 #include "product_image.h"
 
@@ -64,19 +70,20 @@ typedef struct RenderArgs
 
 typedef struct RenderPlans
 {
-	SPIPlanPtr	blob;			/* as the caller */
-	SPIPlanPtr	combined;		/* the image's row and its cached rendition, as the owner */
-	SPIPlanPtr	owner;
-	SPIPlanPtr	placeholder;	/* as the cache owner from here on */
+	SPIPlanPtr	blob;			/* the image's row (data stays toasted until rendered) */
+	SPIPlanPtr	placeholder;
 	SPIPlanPtr	get;
 	SPIPlanPtr	touch;
-	SPIPlanPtr	lock;
+	SPIPlanPtr	trylock;
 	SPIPlanPtr	put;
+	SPIPlanPtr	total;
 	SPIPlanPtr	evict;
-	Oid			cache_owner;
 } RenderPlans;
 
 static RenderPlans plans;
+
+/* pg_try_advisory_xact_lock's first key for cache fills ("PIMG") */
+#define FILL_LOCK_CLASS 0x50494d47
 
 static int32
 SideArg(FunctionCallInfo fcinfo, int n, const char *name)
@@ -99,8 +106,8 @@ static void
 ParseArgs(FunctionCallInfo fcinfo, int first, int blank_arg, RenderArgs *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->w = SideArg(fcinfo, first, "w");
-	a->h = SideArg(fcinfo, first + 1, "h");
+	a->w = PiRoundSide(SideArg(fcinfo, first, "w"));
+	a->h = PiRoundSide(SideArg(fcinfo, first + 1, "h"));
 	if (!PG_ARGISNULL(first + 2))
 	{
 		char	   *t = text_to_cstring(PG_GETARG_TEXT_PP(first + 2));
@@ -151,7 +158,7 @@ Render(bytea *image, const RenderArgs *a, int32 *width, int32 *height)
 	pi_limits	limits;
 	pi_rendition out;
 	char		msg[PI_MESSAGE_LEN];
-	bytea	   *result;
+	bytea	   *volatile result = NULL;
 	int			rc;
 
 	memset(&opts, 0, sizeof(opts));
@@ -161,8 +168,8 @@ Render(bytea *image, const RenderArgs *a, int32 *width, int32 *height)
 	opts.type = a->type;
 	opts.jpeg_quality = pi_jpeg_quality;
 	opts.png_level = -1;
-	/* the stored image passed max_bytes when saved; max_pixels applies again */
-	limits.max_bytes = (uint64_t) (MaxAllocSize - VARHDRSZ);
+	/* every limit applies at every entry point, whatever was true at save */
+	limits.max_bytes = (uint64_t) pi_max_bytes;
 	limits.max_pixels = (uint64_t) pi_max_pixels;
 	limits.cancelled = PiCancelled;
 	limits.cancel_arg = NULL;
@@ -172,6 +179,10 @@ Render(bytea *image, const RenderArgs *a, int32 *width, int32 *height)
 	if (rc != PI_OK)
 		ReportDecodeError(rc, pi_detect((const uint8_t *) VARDATA_ANY(image),
 										VARSIZE_ANY_EXHDR(image)), msg);
+	if (width)
+		*width = (int32) out.width;
+	if (height)
+		*height = (int32) out.height;
 	if (out.len > MaxAllocSize - VARHDRSZ)
 	{
 		pi_rendition_free(&out);
@@ -179,14 +190,18 @@ Render(bytea *image, const RenderArgs *a, int32 *width, int32 *height)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("rendition too large")));
 	}
-	result = (bytea *) palloc(VARHDRSZ + out.len);
-	SET_VARSIZE(result, VARHDRSZ + out.len);
-	memcpy(VARDATA(result), out.data, out.len);
-	if (width)
-		*width = (int32) out.width;
-	if (height)
-		*height = (int32) out.height;
-	pi_rendition_free(&out);
+	/* palloc may raise: the decoder's malloc'd output is freed on every path */
+	PG_TRY();
+	{
+		result = (bytea *) palloc(VARHDRSZ + out.len);
+		SET_VARSIZE(result, VARHDRSZ + out.len);
+		memcpy(VARDATA(result), out.data, out.len);
+	}
+	PG_FINALLY();
+	{
+		pi_rendition_free(&out);
+	}
+	PG_END_TRY();
 	return result;
 }
 
@@ -202,129 +217,54 @@ pi_render_image(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(Render(PG_GETARG_BYTEA_PP(0), &a, NULL, NULL));
 }
 
+
+#define EQ " OPERATOR(pg_catalog.=) "
+#define KEY_WHERE "r.source" EQ "$1 AND r.w" EQ "$2 AND r.h" EQ "$3 AND r.type" EQ "$4 AND r.quality" EQ "$5 "
+
 static void
 PreparePlans(void)
 {
 	Oid			lookup[] = {INT4OID};
-	Oid			key[] = {INT4OID, INT4OID, INT4OID, TEXTOID};
-	Oid			lock[] = {INT4OID, BYTEAOID};
-	Oid			put[] = {INT4OID, INT4OID, INT4OID, TEXTOID, BYTEAOID, INT4OID, INT4OID};
+	Oid			key[] = {BYTEAOID, INT4OID, INT4OID, TEXTOID, INT4OID};
+	Oid			lock[] = {INT4OID, INT4OID};
+	Oid			put[] = {BYTEAOID, INT4OID, INT4OID, TEXTOID, INT4OID, BYTEAOID, INT4OID, INT4OID};
 	Oid			evict[] = {INT8OID};
 	Oid			name[] = {TEXTOID};
-	bool		isnull;
-	int			rc;
 
 	if (plans.evict != NULL)
 		return;
-	plans.blob = PrepareKept("SELECT blob_id, format, sha256, mime_type, width, height, data "
-							 "FROM product_image.blob WHERE product_id = $1", 1, lookup);
-	/* the output type as pi_render_format picks it, when type is not given */
-	plans.combined = PrepareKept("SELECT b.blob_id, b.format, b.sha256, b.mime_type, b.width, b.height, b.data, "
-								 " r.data, r.width, r.height, "
-								 " r.last_used < pg_catalog.now() - interval '" TOUCH_INTERVAL "' "
-								 "FROM product_image.blob b LEFT JOIN product_image.rendition r "
-								 " ON r.blob_id = b.blob_id AND r.w = $2 AND r.h = $3 AND r.type = "
-								 " coalesce($4, CASE b.format WHEN 'jpeg' THEN 'jpeg' WHEN 'gif' THEN 'gif' "
-								 " ELSE 'png' END) "
-								 "WHERE b.product_id = $1", 4, key);
-	plans.owner = PrepareKept("SELECT relowner FROM pg_catalog.pg_class "
-							  "WHERE oid = 'product_image.rendition'::pg_catalog.regclass", 0, NULL);
-	plans.placeholder = PrepareKept("SELECT image FROM product_image.placeholder WHERE name = $1",
-									1, name);
-	plans.get = PrepareKept("SELECT data, width, height, "
-							"last_used < pg_catalog.now() - interval '" TOUCH_INTERVAL "' "
-							"FROM product_image.rendition "
-							"WHERE blob_id = $1 AND w = $2 AND h = $3 AND type = $4", 4, key);
-	plans.touch = PrepareKept("UPDATE product_image.rendition SET last_used = pg_catalog.now() "
-							  "WHERE blob_id = $1 AND w = $2 AND h = $3 AND type = $4", 4, key);
-	plans.lock = PrepareKept("SELECT 1 FROM product_image.blob "
-							 "WHERE blob_id = $1 AND sha256 = $2 FOR SHARE", 2, lock);
-	plans.put = PrepareKept("WITH i AS (INSERT INTO product_image.rendition "
-							" (blob_id, w, h, type, data, bytes, width, height) "
-							" VALUES ($1, $2, $3, $4, $5, pg_catalog.octet_length($5), $6, $7) "
-							" ON CONFLICT DO NOTHING RETURNING bytes) "
-							"UPDATE product_image.rendition_usage u SET bytes = u.bytes + i.bytes "
-							"FROM i RETURNING u.bytes", 7, put);
-	/* the least recently used rows, just enough of them to free $1 bytes */
-	plans.evict = PrepareKept("WITH v AS (SELECT blob_id, w, h, type, bytes, last_used "
-							  " FROM product_image.rendition ORDER BY last_used "
-							  " LIMIT " CppAsString2(EVICT_BATCH) " FOR UPDATE SKIP LOCKED), "
-							  "s AS (SELECT blob_id, w, h, type, pg_catalog.sum(bytes) OVER "
-							  " (ORDER BY last_used, blob_id, w, h, type) - bytes AS before FROM v), "
+	plans.blob = PrepareKept("SELECT b.format, b.sha256, b.width, b.height, b.orientation, b.data "
+							 "FROM product_image.blob b WHERE b.product_id" EQ "$1", 1, lookup);
+	plans.placeholder = PrepareKept("SELECT p.image FROM product_image.placeholder p "
+									"WHERE p.name" EQ "$1", 1, name);
+	plans.get = PrepareKept("SELECT r.data, r.width, r.height, "
+							"r.last_used OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) "
+							" '" TOUCH_INTERVAL "'::pg_catalog.interval) "
+							"FROM product_image.rendition r WHERE " KEY_WHERE, 5, key);
+	plans.touch = PrepareKept("WITH s AS (SELECT r.ctid FROM product_image.rendition r WHERE " KEY_WHERE
+							  " FOR UPDATE SKIP LOCKED) "
+							  "UPDATE product_image.rendition r SET last_used = pg_catalog.now() "
+							  "FROM s WHERE r.ctid" EQ "s.ctid", 5, key);
+	plans.trylock = PrepareKept("SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)", 2, lock);
+	plans.put = PrepareKept("INSERT INTO product_image.rendition "
+							" (source, w, h, type, quality, data, bytes, width, height) "
+							"VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.octet_length($6), $7, $8) "
+							"ON CONFLICT DO NOTHING", 8, put);
+	plans.total = PrepareKept("SELECT pg_catalog.sum(r.bytes) FROM product_image.rendition r", 0, NULL);
+	/* the least recently used rows nobody holds, just enough of them to free $1 bytes */
+	plans.evict = PrepareKept("WITH v AS (SELECT r.ctid, r.bytes, r.last_used FROM product_image.rendition r "
+							  " ORDER BY r.last_used LIMIT " CppAsString2(EVICT_BATCH) " FOR UPDATE SKIP LOCKED), "
+							  "s AS (SELECT v.ctid, pg_catalog.sum(v.bytes) OVER (ORDER BY v.last_used, v.ctid) "
+							  " OPERATOR(pg_catalog.-) v.bytes AS before FROM v), "
 							  "d AS (DELETE FROM product_image.rendition r USING s "
-							  " WHERE r.blob_id = s.blob_id AND r.w = s.w AND r.h = s.h "
-							  " AND r.type = s.type AND s.before < $1 RETURNING r.bytes) "
-							  "SELECT pg_catalog.count(*), pg_catalog.sum(bytes) FROM d", 1, evict);
-	rc = SPI_execute_plan(plans.owner, NULL, NULL, true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "cannot find the owner of product_image.rendition");
-	plans.cache_owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-													   SPI_tuptable->tupdesc, 1, &isnull));
-}
-
-/* Run a plan as the cache's owner, as foreign-key triggers do. */
-static int
-RunAsOwner(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count)
-{
-	Oid			save_userid;
-	int			save_sec;
-	int			rc;
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(plans.cache_owner,
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-	rc = SPI_execute_plan(plan, values, nulls, read_only, count);
-	SetUserIdAndSecContext(save_userid, save_sec);
-	return rc;
-}
-
-/*
- * May the caller read every row of product_image.blob?  Then the image's row
- * and its cached rendition can come from one statement run as the owner:
- * the caller's own SELECT would have been allowed and seen the same row.
- * Column grants or row-level security on blob: the two-statement path.
- */
-static bool
-CallerMayReadBlobs(void)
-{
-	Oid			nsp = get_namespace_oid("product_image", true);
-	Oid			rel = OidIsValid(nsp) ? get_relname_relid("blob", nsp) : InvalidOid;
-
-	return OidIsValid(rel) &&
-		pg_class_aclcheck(rel, GetUserId(), ACL_SELECT) == ACLCHECK_OK &&
-		check_enable_rls(rel, InvalidOid, true) == RLS_NONE;
+							  " WHERE r.ctid" EQ "s.ctid AND s.before OPERATOR(pg_catalog.<) $1 RETURNING r.bytes) "
+							  "SELECT pg_catalog.count(*), pg_catalog.sum(d.bytes) FROM d", 1, evict);
 }
 
 static bool
 CacheWritable(void)
 {
 	return !RecoveryInProgress() && !XactReadOnly;
-}
-
-/*
- * A cached rendition in columns col.. col+3 of a row (data, width, height,
- * stale): the bytes, copied into the caller's context, or NULL when the
- * row has none.  A stale last_used is refreshed when the cache is writable.
- */
-static bytea *
-TakeHit(HeapTuple row, TupleDesc desc, int col, MemoryContext caller, Datum *key,
-		int32 *width, int32 *height)
-{
-	bool		isnull;
-	Datum		data = SPI_getbinval(row, desc, col, &isnull);
-	bool		stale;
-	bytea	   *result;
-
-	if (isnull)
-		return NULL;
-	*width = DatumGetInt32(SPI_getbinval(row, desc, col + 1, &isnull));
-	*height = DatumGetInt32(SPI_getbinval(row, desc, col + 2, &isnull));
-	stale = DatumGetBool(SPI_getbinval(row, desc, col + 3, &isnull));
-	MemoryContextSwitchTo(caller);
-	result = (bytea *) PG_DETOAST_DATUM_COPY(data);
-	if (stale && CacheWritable())
-		RunAsOwner(plans.touch, key, NULL, false, 0);
-	return result;
 }
 
 /* Is etag in the If-None-Match list ("*" or bare tags separated by commas)? */
@@ -348,215 +288,271 @@ EtagListed(const char *list, const char *etag)
 
 /* Keep the cache within product_image.rendition_cache_max_bytes. */
 static void
-Evict(int64 total)
+Evict(void)
 {
 	int64		max = (int64) pi_rendition_cache_max_kb * 1024;
+	int64		total;
+	bool		isnull;
+	Datum		d;
 
+	if (PiRunAsOwner(plans.total, NULL, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "reading the rendition cache's size failed");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	total = isnull ? 0 : DatumGetInt64(d);
 	for (int i = 0; i < 1000 && total > max; i++)
 	{
 		Datum		arg = Int64GetDatum(total - max);
-		bool		isnull;
 		int64		deleted;
-		Datum		d;
 
-		if (RunAsOwner(plans.evict, &arg, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		if (PiRunAsOwner(plans.evict, &arg, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "evicting renditions failed");
 		deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		/* freed bytes (numeric: sum of integer is bigint, so int8) */
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 		if (!isnull)
 			total -= DatumGetInt64(d);
 		if (deleted == 0)
-			break;				/* the rest is locked by others, who evict too */
+			break;				/* the rest is held by others, who evict too */
 	}
 }
 
+/* A rendition's cache key: the source's sha256 and what is produced. */
+typedef struct CacheKey
+{
+	Datum		values[5];		/* source, w, h, type, quality */
+	int32		lock;			/* the fill's advisory lock key */
+} CacheKey;
+
+/* The cached rendition for key, copied into caller's context, or NULL. */
+static bytea *
+CacheGet(CacheKey *k, MemoryContext caller, int32 *width, int32 *height)
+{
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull,
+				stale;
+	Datum		data;
+	bytea	   *result;
+
+	if (PiRunAsOwner(plans.get, k->values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading the rendition cache failed");
+	if (SPI_processed == 0)
+		return NULL;
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	data = SPI_getbinval(row, desc, 1, &isnull);
+	*width = DatumGetInt32(SPI_getbinval(row, desc, 2, &isnull));
+	*height = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
+	stale = DatumGetBool(SPI_getbinval(row, desc, 4, &isnull));
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		result = (bytea *) PG_DETOAST_DATUM_COPY(data);
+		MemoryContextSwitchTo(old);
+	}
+	/* a row another transaction holds is left as it is */
+	if (stale && CacheWritable())
+		PiRunAsOwner(plans.touch, k->values, NULL, false, 0);
+	return result;
+}
+
 /*
- * The rendition for product_id, w, h, type, if_blank (args 0..4) into
- * values/nulls: image, mime_type, etag, width, height (all NULL: nothing).
- * etag_only: only mime_type and etag are meant, nothing is read or rendered
- * (an HTTP revalidation answered 304 costs one index lookup).  The same
- * holds when arg 5, if_none_match (a comma-separated list of ETags, or "*"),
- * names the ETag: then image is NULL and etag is not.
+ * Store a rendition, unless another transaction is filling the same key (it
+ * will store the same bytes): nobody ever waits on a fill.
  */
 static void
-GetRendition(FunctionCallInfo fcinfo, bool etag_only, Datum *values, bool *nulls)
+CachePut(CacheKey *k, bytea *image, int32 width, int32 height)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	RenderArgs	a;
-	Datum		arg;
-	bool		isnull,
-				combined;
-	int			rc;
-	char	   *unless = NULL;
+	Datum		lock[2] = {Int32GetDatum(FILL_LOCK_CLASS), Int32GetDatum(k->lock)};
+	Datum		put[8];
+	bool		isnull;
+
+	if (PiRunAsOwner(plans.trylock, lock, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "locking a rendition cache key failed");
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		return;
+	memcpy(put, k->values, sizeof(k->values));
+	put[5] = PointerGetDatum(image);
+	put[6] = Int32GetDatum(width);
+	put[7] = Int32GetDatum(height);
+	if (PiRunAsOwner(plans.put, put, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "writing the rendition cache failed");
+	if (SPI_processed == 1)
+		Evict();
+}
+
+/* What a product_get_image_* call answers, before the row is built. */
+typedef struct Answer
+{
+	Datum		values[5];		/* image, mime_type, etag, width, height */
+	bool		nulls[5];
+} Answer;
+
+/*
+ * Answer with src (a stored image or a placeholder, possibly toasted) whose
+ * header says stored_w x stored_h in orientation, of format source.
+ * tag: the ETag's stem (the sha256 in hex, or the placeholder's name);
+ * sha: the source's sha256 for the cache key, NULL for no caching.
+ * All that is returned is allocated in caller.
+ */
+static void
+Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stored_w, uint32 stored_h,
+	  int orientation, const char *tag, bytea *sha, bool etag_only, const char *unless,
+	  MemoryContext caller)
+{
+	MemoryContext old = MemoryContextSwitchTo(caller);
 	char	   *etag;
 
 	for (int i = 0; i < 5; i++)
-		nulls[i] = true;
+		ans->nulls[i] = false;
+	if (!WantsRendition(a))
+	{
+		etag = pstrdup(tag);
+		etag_only = etag_only || EtagListed(unless, etag);
+		ans->values[0] = etag_only ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(src));
+		ans->nulls[0] = etag_only;
+		ans->values[1] = CStringGetTextDatum(pi_format_mime(source));
+		ans->values[2] = CStringGetTextDatum(etag);
+		ans->values[3] = Int32GetDatum((int32) stored_w);
+		ans->values[4] = Int32GetDatum((int32) stored_h);
+	}
+	else
+	{
+		pi_format	out = pi_render_format(source, a->type);
+		int32		quality = out == PI_FORMAT_JPEG ? pi_jpeg_quality : 0;
+		pi_render_opts opts;
+		uint32		ow,
+					oh;
+		bytea	   *result = NULL;
+		int32		width = 0,
+					height = 0;
+		CacheKey	k;
+
+		memset(&opts, 0, sizeof(opts));
+		opts.max_w = (uint32) a->w;
+		opts.max_h = (uint32) a->h;
+		opts.max_side = (uint32) pi_max_rendition_side;
+		pi_render_size(stored_w, stored_h, orientation, &opts, &ow, &oh);
+		if (quality)
+			etag = psprintf("%s-%ux%u-q%d.%s", tag, ow, oh, quality, pi_format_name(out));
+		else
+			etag = psprintf("%s-%ux%u.%s", tag, ow, oh, pi_format_name(out));
+		etag_only = etag_only || EtagListed(unless, etag);
+
+		if (!etag_only)
+		{
+			bool		cached = sha != NULL && pi_rendition_cache;
+
+			if (cached)
+			{
+				StringInfoData buf;
+
+				k.values[0] = PointerGetDatum(sha);
+				k.values[1] = Int32GetDatum((int32) ow);
+				k.values[2] = Int32GetDatum((int32) oh);
+				k.values[3] = CStringGetTextDatum(pi_format_name(out));
+				k.values[4] = Int32GetDatum(quality);
+				initStringInfo(&buf);
+				appendBinaryStringInfo(&buf, VARDATA_ANY(sha), VARSIZE_ANY_EXHDR(sha));
+				appendStringInfo(&buf, "/%u/%u/%s/%d", ow, oh, pi_format_name(out), quality);
+				k.lock = (int32) hash_bytes((const unsigned char *) buf.data, buf.len);
+				result = CacheGet(&k, caller, &width, &height);
+			}
+			if (result == NULL)
+			{
+				result = Render(DatumGetByteaPP(src), a, &width, &height);
+				if (cached && CacheWritable())
+					CachePut(&k, result, width, height);
+			}
+		}
+		MemoryContextSwitchTo(caller);
+		ans->values[0] = PointerGetDatum(result);
+		ans->nulls[0] = etag_only;
+		ans->values[1] = CStringGetTextDatum(pi_format_mime(out));
+		ans->values[2] = CStringGetTextDatum(etag);
+		ans->values[3] = Int32GetDatum(width);
+		ans->values[4] = Int32GetDatum(height);
+		/* not rendered: no size to tell */
+		ans->nulls[3] = ans->nulls[4] = etag_only;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The rendition for product_id, w, h, type, if_blank (args 0..4) into ans:
+ * image, mime_type, etag, width, height (all NULL: nothing).  etag_only: only
+ * mime_type and etag are meant, nothing is read or rendered (an HTTP
+ * revalidation answered 304 costs index lookups).  The same holds when arg
+ * 5, if_none_match (a comma-separated list of ETags, or "*"), names the
+ * ETag: then image is NULL and etag is not.  A product the caller cannot see
+ * is a product without an image.
+ */
+static void
+GetRendition(FunctionCallInfo fcinfo, bool etag_only, Answer *ans)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	RenderArgs	a;
+	char	   *unless = NULL;
+	int			level;
+	Datum		arg;
+	bool		isnull;
+
+	for (int i = 0; i < 5; i++)
+		ans->nulls[i] = true;
 	if (PG_ARGISNULL(0))
 		return;
 	ParseArgs(fcinfo, 1, 4, &a);
 	if (PG_NARGS() > 5 && !PG_ARGISNULL(5))
 		unless = text_to_cstring(PG_GETARG_TEXT_PP(5));
 
+	level = PiEnter();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	PreparePlans();
-
 	arg = PG_GETARG_DATUM(0);
-	combined = !etag_only && WantsRendition(&a) && pi_rendition_cache && CallerMayReadBlobs();
-	if (combined)
-	{
-		Datum		cargs[4] = {arg, Int32GetDatum(a.w), Int32GetDatum(a.h), (Datum) 0};
-		char		cnulls[4] = {' ', ' ', ' ', 'n'};
 
-		if (a.type != PI_FORMAT_UNKNOWN)
-		{
-			cargs[3] = CStringGetTextDatum(pi_format_name(a.type));
-			cnulls[3] = ' ';
-		}
-		rc = RunAsOwner(plans.combined, cargs, cnulls, true, 1);
-	}
-	else
-		rc = SPI_execute_plan(plans.blob, &arg, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "reading the image failed: %s", SPI_result_code_string(rc));
-
-	if (SPI_processed == 0)
-	{
-		/* no image: NULL, or a placeholder scaled like any image */
-		const char *name = blank_names[a.blank];
-		bytea	   *src;
-
-		if (a.blank != BLANK_NULL)
-		{
-			Datum		n = CStringGetTextDatum(name);
-			int32		width = 0,
-						height = 0;
-			pi_format	f;
-
-			if (RunAsOwner(plans.placeholder, &n, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-				elog(ERROR, "placeholder \"%s\" is missing", name);
-			src = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-			f = pi_render_format(PI_FORMAT_PNG, a.type);
-			MemoryContextSwitchTo(caller);
-			etag = psprintf("%s-%dx%d.%s", name, a.w, a.h, pi_format_name(f));
-			etag_only = etag_only || EtagListed(unless, etag);
-			values[0] = (Datum) 0;
-			if (etag_only)
-				;
-			else if (WantsRendition(&a))
-				values[0] = PointerGetDatum(Render(src, &a, &width, &height));
-			else
-			{
-				pi_header	h;
-
-				values[0] = PointerGetDatum(PG_DETOAST_DATUM_COPY(PointerGetDatum(src)));
-				CheckImage((const uint8 *) VARDATA_ANY(src), VARSIZE_ANY_EXHDR(src), &h);
-				width = (int32) h.width;
-				height = (int32) h.height;
-			}
-			values[1] = CStringGetTextDatum(pi_format_mime(f));
-			values[2] = CStringGetTextDatum(etag);
-			if (width > 0)
-			{
-				values[3] = Int32GetDatum(width);
-				values[4] = Int32GetDatum(height);
-				nulls[3] = nulls[4] = false;
-			}
-			nulls[0] = nulls[1] = nulls[2] = false;
-		}
-	}
-	else
+	if (PiProductVisible(DatumGetInt32(arg)) &&
+		PiRunAsOwner(plans.blob, &arg, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
 	{
 		HeapTuple	row = SPI_tuptable->vals[0];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		Datum		blob_id = SPI_getbinval(row, desc, 1, &isnull);
-		char	   *format = SPI_getvalue(row, desc, 2);
-		bytea	   *sha = DatumGetByteaPP(SPI_getbinval(row, desc, 3, &isnull));
+		pi_format	source = pi_format_from_name(SPI_getvalue(row, desc, 1));
+		bytea	   *sha = DatumGetByteaPP(SPI_getbinval(row, desc, 2, &isnull));
+		uint32		w = (uint32) DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
+		uint32		h = (uint32) DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
+		Datum		o = SPI_getbinval(row, desc, 5, &isnull);
+		int			orientation = isnull ? 0 : DatumGetInt32(o);
+		Datum		data = SPI_getbinval(row, desc, 6, &isnull);
 		char	   *hex = palloc(VARSIZE_ANY_EXHDR(sha) * 2 + 1);
-		pi_format	source = pi_format_from_name(format);
 
 		hex[hex_encode(VARDATA_ANY(sha), VARSIZE_ANY_EXHDR(sha), hex)] = '\0';
-		if (!WantsRendition(&a))
-		{
-			Datum		data = SPI_getbinval(row, desc, 7, &isnull);
-			char	   *mime = SPI_getvalue(row, desc, 4);
-
-			etag_only = etag_only || EtagListed(unless, hex);
-			values[3] = SPI_getbinval(row, desc, 5, &isnull);
-			values[4] = SPI_getbinval(row, desc, 6, &isnull);
-			MemoryContextSwitchTo(caller);
-			values[0] = etag_only ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(data));
-			values[1] = CStringGetTextDatum(mime);
-			values[2] = CStringGetTextDatum(hex);
-		}
-		else
-		{
-			pi_format	out = pi_render_format(source, a.type);
-			Datum		key[4];
-			Datum		image = SPI_getbinval(row, desc, 7, &isnull);
-			Datum		sha_datum = PointerGetDatum(sha);
-			bytea	   *result = NULL;
-			int32		width = 0,
-						height = 0;
-
-			key[0] = blob_id;
-			key[1] = Int32GetDatum(a.w);
-			key[2] = Int32GetDatum(a.h);
-			key[3] = CStringGetTextDatum(pi_format_name(out));
-			etag = psprintf("%s-%dx%d.%s", hex, a.w, a.h, pi_format_name(out));
-			etag_only = etag_only || EtagListed(unless, etag);
-
-			if (etag_only)
-				;
-			else if (combined)
-				result = TakeHit(row, desc, 8, caller, key, &width, &height);
-			else if (pi_rendition_cache)
-			{
-				rc = RunAsOwner(plans.get, key, NULL, true, 1);
-				if (rc != SPI_OK_SELECT)
-					elog(ERROR, "reading the rendition cache failed: %s", SPI_result_code_string(rc));
-				if (SPI_processed == 1)
-					result = TakeHit(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, caller, key,
-									 &width, &height);
-			}
-			if (result == NULL && !etag_only)
-			{
-				MemoryContextSwitchTo(caller);
-				result = Render(DatumGetByteaPP(image), &a, &width, &height);
-				if (pi_rendition_cache && CacheWritable() &&
-					RunAsOwner(plans.lock, (Datum[]) {blob_id, sha_datum}, NULL, false, 1) == SPI_OK_SELECT &&
-					SPI_processed == 1)
-				{
-					Datum		put[7] = {key[0], key[1], key[2], key[3], PointerGetDatum(result),
-					Int32GetDatum(width), Int32GetDatum(height)};
-
-					rc = RunAsOwner(plans.put, put, NULL, false, 1);
-					if (rc != SPI_OK_UPDATE_RETURNING)
-						elog(ERROR, "writing the rendition cache failed: %s", SPI_result_code_string(rc));
-					if (SPI_processed == 1)
-						Evict(DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-														  SPI_tuptable->tupdesc, 1, &isnull)));
-				}
-			}
-			MemoryContextSwitchTo(caller);
-			values[0] = PointerGetDatum(result);
-			values[1] = CStringGetTextDatum(pi_format_mime(out));
-			values[2] = CStringGetTextDatum(etag);
-			values[3] = Int32GetDatum(width);
-			values[4] = Int32GetDatum(height);
-		}
-		for (int i = 0; i < 5; i++)
-			nulls[i] = false;
-		/* not rendered: no size to tell */
-		if (etag_only && WantsRendition(&a))
-			nulls[3] = nulls[4] = true;
+		Serve(ans, &a, data, source, w, h, orientation, hex, sha, etag_only, unless, caller);
 	}
-	if (etag_only)
-		nulls[0] = true;
+	else if (a.blank != BLANK_NULL)
+	{
+		/* no image: a placeholder, scaled like any image */
+		const char *name = blank_names[a.blank];
+		Datum		n = CStringGetTextDatum(name);
+		Datum		src;
+		pi_header	h;
+
+		if (PiRunAsOwner(plans.placeholder, &n, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "placeholder \"%s\" is missing", name);
+		src = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		{
+			/* our own small images: the header alone, whatever the caller's limits */
+			pi_limits	limits = {(uint64_t) MaxAllocSize, (uint64_t) PI_DEFAULT_MAX_PIXELS, NULL, NULL};
+			bytea	   *img = DatumGetByteaPP(src);
+
+			if (pi_decode((const uint8_t *) VARDATA_ANY(img), VARSIZE_ANY_EXHDR(img), PI_MODE_HEADER,
+						  &limits, &h, NULL) != PI_OK)
+				elog(ERROR, "placeholder \"%s\" is not a valid image", name);
+		}
+		Serve(ans, &a, src, h.format, h.width, h.height, h.orientation, name, NULL,
+			  etag_only, unless, caller);
+	}
 	MemoryContextSwitchTo(caller);
 	SPI_finish();
+	PiLeave(level);
 }
 
 /*
@@ -567,14 +563,13 @@ Datum
 product_get_image_rendition(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[5];
-	bool		nulls[5];
+	Answer		ans;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	GetRendition(fcinfo, false, values, nulls);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	GetRendition(fcinfo, false, &ans);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, ans.values, ans.nulls)));
 }
 
 /*
@@ -585,19 +580,18 @@ Datum
 product_get_image_etag(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[5],
-				out[2];
-	bool		nulls[5],
-				outnulls[2];
+	Answer		ans;
+	Datum		out[2];
+	bool		outnulls[2];
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	GetRendition(fcinfo, true, values, nulls);
-	out[0] = values[2];
-	outnulls[0] = nulls[2];
-	out[1] = values[1];
-	outnulls[1] = nulls[1];
+	GetRendition(fcinfo, true, &ans);
+	out[0] = ans.values[2];
+	outnulls[0] = ans.nulls[2];
+	out[1] = ans.values[1];
+	outnulls[1] = ans.nulls[1];
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, out, outnulls)));
 }
 
@@ -605,11 +599,10 @@ product_get_image_etag(PG_FUNCTION_ARGS)
 Datum
 product_get_image_bytes(PG_FUNCTION_ARGS)
 {
-	Datum		values[5];
-	bool		nulls[5];
+	Answer		ans;
 
-	GetRendition(fcinfo, false, values, nulls);
-	if (nulls[0])
+	GetRendition(fcinfo, false, &ans);
+	if (ans.nulls[0])
 		PG_RETURN_NULL();
-	PG_RETURN_DATUM(values[0]);
+	PG_RETURN_DATUM(ans.values[0]);
 }

@@ -2,11 +2,12 @@
  * image_save.c
  *		product_save_image(product_id int, image bytea) returns int
  *
- * Validate the image (CheckImage), then in SPI with kept plans (the
- * registration is read once per backend and cached, see SaveCache):
- *	1. lock the product row FOR KEY SHARE, as the caller, so GRANTs and
- *	   row-level security apply and a concurrent DELETE of the product waits
- *	   for us (its cascade then sees our blob; nothing is orphaned);
+ * Validate the image (CheckImage), ask as the caller whether the product is
+ * visible (GRANTs and row-level security on the product table decide, see
+ * product_access.c), then as the owner, in SPI with kept plans:
+ *	1. lock the product row FOR KEY SHARE, so a concurrent DELETE of the
+ *	   product waits for us (its cascade then sees our blob; nothing is
+ *	   orphaned), and the caller needs no UPDATE right on the product table;
  *	2. in the same statement, UPDATE the product's blob row; only when there
  *	   is none, INSERT it with ON CONFLICT on the unique product_id.
  *	   Concurrent saves of the same product serialize on that row (or index
@@ -24,64 +25,22 @@
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
-#include "utils/inval.h"
-#include "utils/lsyscache.h"
 
 #include "product_image.h"
 
 PG_FUNCTION_INFO_V1(product_save_image);
 
-#define SAVE_NARGS 13
+#define SAVE_NARGS 14
 
-/*
- * Per-backend cache of the registration's plans, which name the product
- * table.  It is dropped on any relcache invalidation of that table (rename,
- * drop, ALTER, and attach(), whose DROP/CREATE TRIGGER invalidate both the
- * old and the new table) and rebuilt from product_image.config on the next
- * save.
- */
+/* The write plans, which name the product table; rebuilt when it changes. */
 typedef struct SaveCache
 {
-	bool		valid;
-	Oid			product_relid;
+	uint64		generation;		/* of the PiProduct they were made for */
 	SPIPlanPtr	resave_plan;	/* lock the product and UPDATE its blob */
 	SPIPlanPtr	insert_plan;	/* lock the product and INSERT its first blob */
 } SaveCache;
 
 static SaveCache cache;
-static SPIPlanPtr config_plan = NULL;
-
-/* Relcache callback: forget the plans when the product table changes. */
-static void
-SaveCacheInvalidate(Datum arg, Oid relid)
-{
-	if (!OidIsValid(relid) || relid == cache.product_relid)
-		cache.valid = false;
-}
-
-/* Called from _PG_init. */
-void
-PiInitSaveCache(void)
-{
-	CacheRegisterRelcacheCallback(SaveCacheInvalidate, (Datum) 0);
-}
-
-/*
- * Prepare and keep a plan, or fail.  Always a generic plan: a custom plan
- * would fold the parameters into constants, copying the image into the plan
- * (several times: the bench measured 7x the image's size in backend memory).
- */
-SPIPlanPtr
-PrepareKept(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	return plan;
-}
 
 /* The decoded fields, in the parameter order of both write plans. */
 static void
@@ -103,51 +62,23 @@ FillParams(Datum *values, char *nulls, int32 product_id, Datum image, const pi_h
 	values[12] = Int32GetDatum(h->orientation);
 	if (h->orientation == 0)
 		nulls[12] = 'n';
+	values[13] = PiCallerName();
 }
 
 #define SAVE_SET_LIST \
 	"data = $2, blob_size = pg_catalog.octet_length($2), original_size = pg_catalog.octet_length($2), " \
 	"mime_type = $3, format = $4, width = $5, height = $6, bit_depth = $7, channels = $8, " \
 	"color_type = $9, has_alpha = $10, frames = $11, interlaced = $12, orientation = $13, " \
-	"sha256 = pg_catalog.sha256($2), updated = pg_catalog.now(), updated_by = CURRENT_USER "
+	"sha256 = pg_catalog.sha256($2), updated = pg_catalog.now(), updated_by = $14 "
 
-/* Read the registration and prepare the plans that name the product table. */
+/* Prepare the plans that name the product table. */
 static void
-LoadSaveCache(void)
+PrepareSavePlans(const PiProduct *p)
 {
 	static Oid	argtypes[SAVE_NARGS] = {INT4OID, BYTEAOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
-		INT4OID, INT4OID, TEXTOID, BOOLOID, INT4OID, BOOLOID, INT4OID};
+		INT4OID, INT4OID, TEXTOID, BOOLOID, INT4OID, BOOLOID, INT4OID, NAMEOID};
 	StringInfoData lock;
 	StringInfoData sql;
-	Oid			relid,
-				nspid;
-	char	   *key,
-			   *relname,
-			   *nspname;
-	bool		isnull;
-	int			rc;
-
-	if (config_plan == NULL)
-		config_plan = PrepareKept("SELECT product_table::pg_catalog.oid, product_key::pg_catalog.text "
-								  "FROM product_image.config", 0, NULL);
-	rc = SPI_execute_plan(config_plan, NULL, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "reading product_image.config failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no product table is attached"),
-				 errhint("Call product_image.attach('your_product_table') first.")));
-	relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	relname = get_rel_name(relid);
-	nspid = get_rel_namespace(relid);
-	nspname = OidIsValid(nspid) ? get_namespace_name(nspid) : NULL;
-	if (relname == NULL || nspname == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the attached product table no longer exists"),
-				 errhint("Call product_image.attach() with the product table.")));
 
 	if (cache.resave_plan)
 		SPI_freeplan(cache.resave_plan);
@@ -155,29 +86,27 @@ LoadSaveCache(void)
 		SPI_freeplan(cache.insert_plan);
 	cache.resave_plan = cache.insert_plan = NULL;
 
-	/* the product row, locked as the caller: GRANTs and RLS apply */
+	/* the product row, locked as the owner once the caller has seen it */
 	initStringInfo(&lock);
 	appendStringInfo(&lock, "WITH p AS (SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) $1 FOR KEY SHARE) ",
-					 quote_qualified_identifier(nspname, relname), quote_identifier(key));
+					 p->qualified, p->key);
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "%s, u AS (UPDATE product_image.blob AS b SET " SAVE_SET_LIST
-					 "FROM p WHERE b.product_id = $1 RETURNING b.blob_id) "
+					 "FROM p WHERE b.product_id OPERATOR(pg_catalog.=) $1 RETURNING b.blob_id) "
 					 "SELECT (SELECT pg_catalog.count(*) FROM p), (SELECT u.blob_id FROM u)", lock.data);
 	cache.resave_plan = PrepareKept(sql.data, SAVE_NARGS, argtypes);
 
 	resetStringInfo(&sql);
 	appendStringInfo(&sql, "%sINSERT INTO product_image.blob AS b (product_id, data, blob_size, "
 					 " original_size, mime_type, format, width, height, bit_depth, channels, color_type, "
-					 " has_alpha, frames, interlaced, orientation, sha256) "
+					 " has_alpha, frames, interlaced, orientation, sha256, created_by, updated_by) "
 					 "SELECT $1, $2, pg_catalog.octet_length($2), pg_catalog.octet_length($2), "
-					 " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, pg_catalog.sha256($2) FROM p "
+					 " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, pg_catalog.sha256($2), $14, $14 FROM p "
 					 "ON CONFLICT (product_id) DO UPDATE SET " SAVE_SET_LIST
 					 "RETURNING b.blob_id", lock.data);
 	cache.insert_plan = PrepareKept(sql.data, SAVE_NARGS, argtypes);
-
-	cache.product_relid = relid;
-	cache.valid = true;
+	cache.generation = p->generation;
 }
 
 /*
@@ -195,12 +124,18 @@ SaveBlob(int32 product_id, Datum image, const pi_header *h)
 	Datum		id;
 	bool		isnull;
 	int			rc;
+	const PiProduct *p;
 
-	if (!cache.valid)
-		LoadSaveCache();
+	if (!PiProductVisible(product_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("product %d does not exist", product_id)));
+	p = PiGetProduct();
+	if (cache.resave_plan == NULL || cache.generation != p->generation)
+		PrepareSavePlans(p);
 	FillParams(values, nulls, product_id, image, h);
 
-	rc = SPI_execute_plan(cache.resave_plan, values, nulls, false, 1);
+	rc = PiRunAsOwner(cache.resave_plan, values, nulls, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "saving the image failed: %s", SPI_result_code_string(rc));
 	if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == 0)
@@ -211,7 +146,7 @@ SaveBlob(int32 product_id, Datum image, const pi_header *h)
 	if (!isnull)
 		return DatumGetInt32(id);
 
-	rc = SPI_execute_plan(cache.insert_plan, values, nulls, false, 1);
+	rc = PiRunAsOwner(cache.insert_plan, values, nulls, false, 1);
 	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "saving the image failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0)		/* the product went away meanwhile */
@@ -229,6 +164,7 @@ product_save_image(PG_FUNCTION_ARGS)
 	bytea	   *image;
 	pi_header	h;
 	int32		blob_id;
+	int			level;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -243,10 +179,12 @@ product_save_image(PG_FUNCTION_ARGS)
 
 	CheckImage((const uint8 *) VARDATA_ANY(image), VARSIZE_ANY_EXHDR(image), &h);
 
+	level = PiEnter();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	blob_id = SaveBlob(product_id, PointerGetDatum(image), &h);
 	SPI_finish();
+	PiLeave(level);
 
 	PG_RETURN_INT32(blob_id);
 }

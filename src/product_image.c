@@ -4,7 +4,9 @@
  */
 #include "postgres.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 
 #include "fmgr.h"
 #include "utils/guc.h"
@@ -21,6 +23,12 @@ int			pi_jpeg_quality = PI_DEFAULT_JPEG_QUALITY;
 int			pi_max_rendition_side = PI_DEFAULT_MAX_SIDE;
 int			pi_rendition_cache_max_kb = 256 * 1024;
 bool		pi_rendition_cache = true;
+char	   *pi_rendition_widths = NULL;
+
+/* product_image.rendition_widths parsed: ascending, at most MAX_WIDTHS */
+#define MAX_WIDTHS 64
+static int32 widths[MAX_WIDTHS];
+static int	nwidths = 0;
 
 static const struct config_enum_entry validate_options[] = {
 	{"header", PI_MODE_HEADER, false},
@@ -29,6 +37,69 @@ static const struct config_enum_entry validate_options[] = {
 };
 
 void		_PG_init(void);
+
+/* Parse "64, 128, 256" into ascending sides; false with *n untouched on error. */
+static bool
+ParseWidths(const char *value, int32 *out, int *n)
+{
+	const char *p = value ? value : "";
+	int			k = 0;
+
+	while (*p)
+	{
+		char	   *end;
+		long		v;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		errno = 0;
+		v = strtol(p, &end, 10);
+		if (end == p || errno != 0 || v < 1 || v > 65535 || k == MAX_WIDTHS ||
+			(k > 0 && v <= out[k - 1]))
+			return false;
+		out[k++] = (int32) v;
+		p = end;
+		if (*p != '\0' && *p != ',' && *p != ' ')
+			return false;
+	}
+	*n = k;
+	return true;
+}
+
+static bool
+CheckWidths(char **newval, void **extra, GucSource source)
+{
+	int32		tmp[MAX_WIDTHS];
+	int			n;
+
+	if (!ParseWidths(*newval, tmp, &n))
+	{
+		GUC_check_errdetail("product_image.rendition_widths is a comma-separated list of at most %d "
+							"ascending sizes from 1 to 65535, or empty.", MAX_WIDTHS);
+		return false;
+	}
+	return true;
+}
+
+static void
+AssignWidths(const char *newval, void *extra)
+{
+	if (!ParseWidths(newval, widths, &nwidths))
+		nwidths = 0;
+}
+
+int32
+PiRoundSide(int32 side)
+{
+	if (side <= 0 || nwidths == 0)
+		return side;
+	for (int i = 0; i < nwidths; i++)
+		if (widths[i] >= side)
+			return widths[i];
+	return widths[nwidths - 1];
+}
 
 /* Define the product_image.* settings. */
 void
@@ -56,7 +127,7 @@ PiInitGucs(void)
 							 "full also decodes every row of every frame or page.",
 							 &pi_validate,
 							 PI_MODE_HEADER, validate_options,
-							 PGC_USERSET, 0,
+							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("product_image.jpeg_quality",
@@ -64,7 +135,7 @@ PiInitGucs(void)
 							NULL,
 							&pi_jpeg_quality,
 							PI_DEFAULT_JPEG_QUALITY, 1, 100,
-							PGC_USERSET, 0,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("product_image.max_rendition_side",
@@ -92,6 +163,15 @@ PiInitGucs(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomStringVariable("product_image.rendition_widths",
+							   "Sizes a rendition's w and h are rounded up to (empty: any size).",
+							   "A comma-separated ascending list, like 64,128,256,512,1024,2048; "
+							   "a side over the largest becomes the largest.",
+							   &pi_rendition_widths,
+							   "",
+							   PGC_SUSET, 0,
+							   CheckWidths, AssignWidths, NULL);
+
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("product_image");
 #else
@@ -104,5 +184,5 @@ void
 _PG_init(void)
 {
 	PiInitGucs();
-	PiInitSaveCache();
+	PiInitAccess();
 }

@@ -20,9 +20,12 @@ extern int	pi_jpeg_quality;
 extern int	pi_max_rendition_side;
 extern int	pi_rendition_cache_max_kb;
 extern bool pi_rendition_cache;
+extern char *pi_rendition_widths;
+
+/* A requested side rounded up to product_image.rendition_widths (product_image.c). */
+extern int32 PiRoundSide(int32 side);
 
 extern void PiInitGucs(void);
-extern void PiInitSaveCache(void);
 
 /* Validate an image, filling *header, or ereport(ERROR) (image_check.c). */
 extern void CheckImage(const uint8 *data, size_t len, pi_header *header);
@@ -31,7 +34,23 @@ extern void CheckImage(const uint8 *data, size_t len, pi_header *header);
 extern void ReportDecodeError(int rc, pi_format format, const char *msg);
 extern int	PiCancelled(void *arg);
 
-/* Prepare and keep a generic SPI plan, or fail (image_save.c). */
+/* Access: the caller's view of products, our statements as the owner (product_access.c). */
+typedef struct PiProduct
+{
+	bool		valid;
+	Oid			relid;
+	char	   *qualified;		/* "schema"."table", quoted */
+	char	   *key;			/* the key column, quoted */
+	uint64		generation;		/* bumped at each reload: plans naming the table are stale */
+} PiProduct;
+
+extern void PiInitAccess(void);
+extern int	PiEnter(void);
+extern void PiLeave(int level);
 extern SPIPlanPtr PrepareKept(const char *sql, int nargs, Oid *argtypes);
+extern int	PiRunAsOwner(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count);
+extern const PiProduct *PiGetProduct(void);
+extern bool PiProductVisible(int64 product_id);
+extern Datum PiCallerName(void);
 
 #endif							/* PRODUCT_IMAGE_H */

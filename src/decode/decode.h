@@ -138,6 +138,15 @@ extern int	pi_render(const uint8_t *data, size_t len, const pi_limits *limits,
 					  const pi_render_opts *opts, pi_rendition *out, char *msg);
 extern void pi_rendition_free(pi_rendition *out);
 
+/*
+ * The size, upright, of the rendition pi_render makes of a width x height
+ * image stored in EXIF orientation 1-8 (0: none): known before decoding, so a
+ * cache can be keyed by what is produced.  (A JPEG decoded at a DCT scale may,
+ * rarely, come out a pixel smaller.)
+ */
+extern void pi_render_size(uint32_t width, uint32_t height, int orientation,
+						   const pi_render_opts *opts, uint32_t *out_w, uint32_t *out_h);
+
 /* The output format pi_render picks for a source format and a requested type. */
 extern pi_format pi_render_format(pi_format source, pi_format requested);
 

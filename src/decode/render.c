@@ -118,6 +118,17 @@ swaps_axes(int orientation)
 }
 
 void
+pi_render_size(uint32_t width, uint32_t height, int orientation, const pi_render_opts *opts,
+			   uint32_t *out_w, uint32_t *out_h)
+{
+	uint32_t	max_side = opts->max_side ? opts->max_side : PI_DEFAULT_MAX_SIDE;
+	int			swap = swaps_axes(orientation);
+
+	fit_box(swap ? height : width, swap ? width : height, opts->max_w, opts->max_h, max_side,
+			out_w, out_h);
+}
+
+void
 pi_sink_want(pi_job *job, uint32_t *want_w, uint32_t *want_h)
 {
 	pi_sink    *s = job->sink;
