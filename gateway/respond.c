@@ -21,6 +21,8 @@ gw_status_for_sqlstate(const char *s, int had_credentials)
 		return 415;
 	if (strcmp(s, "54000") == 0)
 		return 413;
+	if (strcmp(s, "54001") == 0)
+		return 400;				/* JSON nested past the server's stack depth */
 	if (strcmp(s, "P0002") == 0)
 		return 404;
 	if (strcmp(s, "42501") == 0)

@@ -241,6 +241,8 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS product_image_cascade ON %s', previous);
         EXECUTE format('DROP TRIGGER IF EXISTS product_image_truncate ON %s', previous);
     END IF;
+    -- the table's owner may recreate the triggers (its own pg_restore)
+    EXECUTE format('GRANT USAGE ON SCHEMA product_image TO %s', table_owner);
     EXECUTE format('GRANT EXECUTE ON FUNCTION product_image.on_product_change() TO %s', table_owner);
     EXECUTE format('CREATE TRIGGER product_image_cascade AFTER DELETE OR UPDATE OF %I ON %s '
                    'FOR EACH ROW EXECUTE FUNCTION product_image.on_product_change(%L)',
@@ -263,6 +265,7 @@ BEGIN
     SELECT c.relowner::regrole INTO o
       FROM product_image.config g JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) g.product_table;
     IF FOUND THEN
+        EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA product_image TO %s', o);
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION product_image.on_product_change() TO %s', o);
     END IF;
 END

@@ -459,6 +459,8 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
 			}
 			if (result == NULL)
 			{
+				/* SPI leaves its own context current: the result outlives it */
+				MemoryContextSwitchTo(caller);
 				result = Render(DatumGetByteaPP(src), a, &width, &height);
 				if (cached && CacheWritable())
 					CachePut(&k, result, width, height);

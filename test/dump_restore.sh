@@ -11,8 +11,12 @@ DST=pi_dump_dst
 psql -X -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $SRC" -c "DROP DATABASE IF EXISTS $DST" -c "CREATE DATABASE $SRC" -c "CREATE DATABASE $DST"
 psql -X -q -v ON_ERROR_STOP=1 -d $SRC -v copy="python3 $ROOT/test/copy_files.py $ROOT/test/fixtures rgb.png" <<'SQL'
 CREATE EXTENSION product_image;
-CREATE SCHEMA shop;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_dump_owner') THEN CREATE ROLE pi_dump_owner; END IF;
+END $$;
+CREATE SCHEMA shop AUTHORIZATION pi_dump_owner;
 CREATE TABLE shop.product (id int PRIMARY KEY, name text);
+ALTER TABLE shop.product OWNER TO pi_dump_owner;
 INSERT INTO shop.product SELECT g, 'p' || g FROM generate_series(1, 5) g;
 SELECT product_image.attach('shop.product') \g /dev/null
 CREATE TEMP TABLE files (name text, img bytea);
@@ -29,18 +33,30 @@ SELECT 'blobs=' || count(*) || ' sha_ok=' || bool_and(sha256 = sha256(data)) FRO
 SELECT 'description=' || (product_image.product_get_image_info(2) ->> 'Description');
 SELECT 'next_id_is_new=' || (product_image.product_save_image(4, product_image.product_get_image(1))
                              NOT IN (SELECT blob_id FROM product_image.blob WHERE product_id <> 4));
+-- the product table's owner (not a superuser) deletes: the cascade follows
+SET ROLE pi_dump_owner;
 DELETE FROM shop.product WHERE id = 1 \g /dev/null
+RESET ROLE;
 SELECT 'cascade=' || (count(*) = 0) FROM product_image.blob WHERE product_id = 1;
+-- and it can recreate the cascade trigger itself, as its own pg_restore would
+SET ROLE pi_dump_owner;
+DROP TRIGGER product_image_cascade ON shop.product;
+CREATE TRIGGER product_image_cascade AFTER DELETE OR UPDATE OF id ON shop.product
+    FOR EACH ROW EXECUTE FUNCTION product_image.on_product_change('id');
+DELETE FROM shop.product WHERE id = 2 \g /dev/null
+RESET ROLE;
+SELECT 'owner_recreated_cascade=' || (count(*) = 0) FROM product_image.blob WHERE product_id = 2;
 SQL
 )
 echo "$out" | sed 's/^/dump_restore: /'
-psql -X -q -c "DROP DATABASE $SRC" -c "DROP DATABASE $DST"
+psql -X -q -c "DROP DATABASE $SRC" -c "DROP DATABASE $DST" -c "DROP ROLE pi_dump_owner"
 rm -f "${TMPDIR:-/tmp}/pi_dump.custom"
 expected="config=shop.product/id
 blobs=3 sha_ok=true
 description=kept
 next_id_is_new=true
-cascade=true"
+cascade=true
+owner_recreated_cascade=true"
 [ "$out" = "$expected" ] || { echo "dump_restore: FAILED"; exit 1; }
 
 # ---- update 0.1.0 -> 0.2.0 with data, partition, dump and restore ----
@@ -77,7 +93,7 @@ SQL
 echo "$out" | sed 's/^/dump_restore: /'
 psql -X -q -c "DROP DATABASE $PSRC" -c "DROP DATABASE $PDST"
 rm -f "${TMPDIR:-/tmp}/pi_part.custom"
-expected="version=0.2.0
+expected="version=0.3.0
 ids=1,5,9
 partition=0/4
 rendition=gif

@@ -95,13 +95,11 @@ INSERT INTO product SELECT g, 'p' || g FROM generate_series(1, 60) g WHERE g & 1
 SELECT product_image.attach('product');
 SELECT product_image.configure_partition($k, 2);
 GRANT USAGE ON SCHEMA product_image TO pi_writer, pi_reader;
-GRANT SELECT ON product_image.blob, product_image.config TO pi_reader;
-GRANT SELECT, INSERT, UPDATE, DELETE ON product_image.blob TO pi_writer;
-GRANT SELECT ON product_image.config TO pi_writer;
 GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
                           product_image.product_put_image_info(integer, jsonb),
                           product_image.product_delete_image(integer) TO pi_writer;
-GRANT SELECT, UPDATE (id) ON product TO pi_writer;
+-- which products each role may see (row-level security applies); no right on product_image's tables
+GRANT SELECT ON product TO pi_writer, pi_reader;
 SQL
 done
 
