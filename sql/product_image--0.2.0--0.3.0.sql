@@ -270,3 +270,83 @@ BEGIN
     END IF;
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- Scale-out: a call from a PL/Proxy node runs as the role that called there,
+-- so the partition's GRANTs and row-level security decide, as on one node.
+-- The proxy's login (a NOINHERIT role granted the roles it may act for, like
+-- the gateway's authenticator) calls these with the caller's role name; SET
+-- ROLE's own rule refuses a role the login is not a member of.  The role
+-- lasts until the function returns (its SET clause restores it).
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION product_image.partition_enter(caller name)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF caller IS NULL OR caller OPERATOR(pg_catalog.=) 'none'::name
+       OR caller OPERATOR(pg_catalog.=) pg_catalog.session_user() THEN
+        RAISE EXCEPTION 'a proxied call must name the role it acts for, not %',
+            coalesce(caller::text, 'NULL')
+            USING ERRCODE = '42501';
+    END IF;
+    PERFORM pg_catalog.set_config('role', caller, true);
+END
+$$;
+-- PUBLIC: it is SET ROLE, with SET ROLE's own check
+
+CREATE FUNCTION product_image.partition_save_image(caller name, product_id integer, image bytea)
+RETURNS integer LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM product_image.partition_enter(caller);
+    RETURN product_image.product_save_image(product_id, image);
+END $$;
+CREATE FUNCTION product_image.partition_get_image(caller name, product_id integer)
+RETURNS bytea LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM product_image.partition_enter(caller);
+    RETURN product_image.product_get_image(product_id);
+END $$;
+CREATE FUNCTION product_image.partition_get_image_rendition(
+    caller name, product_id integer, w integer, h integer, type text, if_blank text, if_none_match text,
+    OUT image bytea, OUT mime_type text, OUT etag text, OUT width integer, OUT height integer)
+RETURNS record LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM product_image.partition_enter(caller);
+    SELECT * INTO image, mime_type, etag, width, height
+      FROM product_image.product_get_image_rendition(product_id, w, h, type, if_blank, if_none_match);
+END $$;
+CREATE FUNCTION product_image.partition_get_image_etag(
+    caller name, product_id integer, w integer, h integer, type text, if_blank text,
+    OUT etag text, OUT mime_type text)
+RETURNS record LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM product_image.partition_enter(caller);
+    SELECT * INTO etag, mime_type FROM product_image.product_get_image_etag(product_id, w, h, type, if_blank);
+END $$;
+CREATE FUNCTION product_image.partition_get_image_info(caller name, product_id integer)
+RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM product_image.partition_enter(caller);
+    RETURN product_image.product_get_image_info(product_id);
+END $$;
+CREATE FUNCTION product_image.partition_put_image_info(caller name, product_id integer, info jsonb)
+RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM product_image.partition_enter(caller);
+    RETURN product_image.product_put_image_info(product_id, info);
+END $$;
+CREATE FUNCTION product_image.partition_delete_image(caller name, product_id integer)
+RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM product_image.partition_enter(caller);
+    RETURN product_image.product_delete_image(product_id);
+END $$;
+-- granted to the proxy's login by the partition's administrator (docs/scale-out.md)
+REVOKE ALL ON FUNCTION product_image.partition_save_image(name, integer, bytea),
+    product_image.partition_get_image(name, integer),
+    product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text),
+    product_image.partition_get_image_etag(name, integer, integer, integer, text, text),
+    product_image.partition_get_image_info(name, integer),
+    product_image.partition_put_image_info(name, integer, jsonb),
+    product_image.partition_delete_image(name, integer) FROM PUBLIC;

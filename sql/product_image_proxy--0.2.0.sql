@@ -2,6 +2,39 @@
 
 \echo Use "CREATE EXTENSION product_image_proxy" to load this file. \quit
 
+-- Install only into a schema this installation made (see product_image's
+-- install script), and only over a PL/Proxy whose schema no other role owns
+-- (CASCADE puts it in the first schema of search_path, often public: its
+-- owner could drop the handler with the schema).
+DO $$
+DECLARE
+    nsp oid := pg_catalog.to_regnamespace('product_image');
+    me oid := (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER);
+BEGIN
+    IF (SELECT n.nspowner FROM pg_catalog.pg_namespace n WHERE n.oid OPERATOR(pg_catalog.=) nsp) OPERATOR(pg_catalog.<>) me
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) nsp)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t WHERE t.typnamespace OPERATOR(pg_catalog.=) nsp)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_operator o WHERE o.oprnamespace OPERATOR(pg_catalog.=) nsp) THEN
+        RAISE EXCEPTION 'schema "product_image" already exists and was not made by this installation'
+            USING ERRCODE = '42P06',
+                  HINT = 'product_image_proxy installs only into a new schema owned by the installing role.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+                WHERE e.extname OPERATOR(pg_catalog.=) 'plproxy' AND NOT r.rolsuper
+                  -- public in PostgreSQL 15: owned by pg_database_owner, i.e. the database's owner
+                  AND NOT (r.rolname OPERATOR(pg_catalog.=) 'pg_database_owner' AND
+                           (SELECT o.rolsuper FROM pg_catalog.pg_database d JOIN pg_catalog.pg_roles o
+                                ON o.oid OPERATOR(pg_catalog.=) d.datdba
+                             WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()))) THEN
+        RAISE EXCEPTION 'plproxy is installed in a schema that a role other than a superuser owns (so it could drop it)'
+            USING ERRCODE = '42501',
+                  HINT = 'Install it into a superuser''s schema first: CREATE SCHEMA plproxy; CREATE EXTENSION plproxy SCHEMA plproxy;';
+    END IF;
+END
+$$;
+
 -- The cluster is a SQL/MED server named product_image, created by you:
 --   CREATE SERVER product_image FOREIGN DATA WRAPPER plproxy
 --       OPTIONS (p0 'host=... dbname=...', p1 'host=... dbname=...');

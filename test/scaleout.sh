@@ -76,16 +76,17 @@ done
 
 ROLES="SET client_min_messages = warning;
 CREATE ROLE pi_authenticator LOGIN NOINHERIT PASSWORD 'auth-secret';
-CREATE ROLE pi_writer NOLOGIN; CREATE ROLE pi_reader NOLOGIN;
-GRANT pi_writer, pi_reader TO pi_authenticator;"
+CREATE ROLE pi_writer NOLOGIN; CREATE ROLE pi_reader NOLOGIN; CREATE ROLE pi_tenant NOLOGIN;
+GRANT pi_writer, pi_reader, pi_tenant TO pi_authenticator;"
 
 # ---- partitions: the extension unchanged, products of their residue ----
 for k in 0 1; do
     port=$((P0 + k))
     "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$RUN/sock" -p $port -U postgres -d postgres <<SQL >/dev/null || exit 1
 $ROLES
-CREATE ROLE pi_proxy LOGIN;
-GRANT pi_writer TO pi_proxy;
+-- the proxy's login: a password (scram), NOINHERIT, the roles it may act for
+CREATE ROLE pi_proxy LOGIN NOINHERIT PASSWORD 'proxy-secret';
+GRANT pi_writer, pi_reader, pi_tenant TO pi_proxy;
 CREATE DATABASE shop;
 \c shop
 CREATE EXTENSION product_image;
@@ -99,7 +100,20 @@ GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
                           product_image.product_put_image_info(integer, jsonb),
                           product_image.product_delete_image(integer) TO pi_writer;
 -- which products each role may see (row-level security applies); no right on product_image's tables
-GRANT SELECT ON product TO pi_writer, pi_reader;
+GRANT SELECT ON product TO pi_writer, pi_reader, pi_tenant;
+GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea) TO pi_tenant;
+GRANT USAGE ON SCHEMA product_image TO pi_tenant, pi_proxy;
+GRANT EXECUTE ON FUNCTION product_image.partition_save_image(name, integer, bytea),
+    product_image.partition_get_image(name, integer),
+    product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text),
+    product_image.partition_get_image_etag(name, integer, integer, integer, text, text),
+    product_image.partition_get_image_info(name, integer),
+    product_image.partition_put_image_info(name, integer, jsonb),
+    product_image.partition_delete_image(name, integer) TO pi_proxy;
+-- pi_tenant sees products below 40 only
+ALTER TABLE product ENABLE ROW LEVEL SECURITY;
+CREATE POLICY everyone ON product USING (true);
+CREATE POLICY tenant ON product AS RESTRICTIVE TO pi_tenant USING (id < 40);
 SQL
 done
 
@@ -112,17 +126,16 @@ SET client_min_messages = warning;
 CREATE EXTENSION product_image_proxy CASCADE;
 CREATE SERVER product_image FOREIGN DATA WRAPPER plproxy OPTIONS (
     connection_lifetime '1800',
-    p0 'host=$RUN/sock port=$P0 dbname=shop connect_timeout=3',
-    p1 'host=$RUN/sock port=$P1 dbname=shop connect_timeout=3');
-CREATE USER MAPPING FOR PUBLIC SERVER product_image OPTIONS (user 'pi_proxy');
-GRANT USAGE ON FOREIGN SERVER product_image TO pi_writer, pi_reader;
-GRANT USAGE ON SCHEMA product_image TO pi_writer, pi_reader;
+    p0 'host=127.0.0.1 port=$P0 dbname=shop connect_timeout=3',
+    p1 'host=127.0.0.1 port=$P1 dbname=shop connect_timeout=3');
+-- partitions authenticate the proxy (scram over TCP); no caller gets USAGE on
+-- the server, so none can map itself to another partition login
+CREATE USER MAPPING FOR PUBLIC SERVER product_image OPTIONS (user 'pi_proxy', password 'proxy-secret');
+GRANT USAGE ON SCHEMA product_image TO pi_writer, pi_reader, pi_tenant;
 GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
                           product_image.product_put_image_info(integer, jsonb),
-                          product_image.product_delete_image(integer),
-                          product_image.remote_save_image(integer, bytea),
-                          product_image.remote_put_image_info(integer, jsonb),
-                          product_image.remote_delete_image(integer) TO pi_writer;
+                          product_image.product_delete_image(integer) TO pi_writer;
+GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea) TO pi_tenant;
 CREATE TABLE fixture (name text PRIMARY KEY, img bytea);
 \copy fixture FROM PROGRAM 'python3 $ROOT/test/copy_files.py $FX'
 \copy fixture FROM PROGRAM 'python3 $ROOT/test/copy_files.py $ROOT/test/fixtures/render'
@@ -174,10 +187,10 @@ wait_replayed() {  # [PRIMARY_PORT STANDBY_PORT]: until the standby has replayed
 if [ -n "${PI_SCALEOUT_RESHARD:-}" ]; then
     # ---- resharding 2 -> 4, as docs/scale-out.md describes ----
     for id in $(seq 1 16); do
-        sql $P "SELECT product_image.product_save_image($id, img) FROM fixture WHERE name = 'rgb.png'" >/dev/null
+        sql $P "SET ROLE pi_writer; SELECT product_image.product_save_image($id, img) FROM fixture WHERE name = 'rgb.png'" >/dev/null
     done
-    sql $P "SELECT product_image.product_save_image(5, img) FROM fixture WHERE name = 'progressive.jpg'" >/dev/null
-    before=$(sql $P "SELECT string_agg(i || ':' || (product_image.product_get_image_info(i)->>'Sha256'), ' ' ORDER BY i)
+    sql $P "SET ROLE pi_writer; SELECT product_image.product_save_image(5, img) FROM fixture WHERE name = 'progressive.jpg'" >/dev/null
+    before=$(sql $P "SET ROLE pi_writer; SELECT string_agg(i || ':' || (product_image.product_get_image_info(i)->>'Sha256'), ' ' ORDER BY i)
                      FROM generate_series(1, 16) i")
     for k in 0 1; do
         old=$((P0 + k)) new=$((P0 + k + 2 + 1))  # p2, p3 on BASE + 4, BASE + 5
@@ -187,9 +200,9 @@ if [ -n "${PI_SCALEOUT_RESHARD:-}" ]; then
         check "split_new_$k" "$(sql $new "SELECT product_image.configure_partition($((k + 2)), 4); DELETE FROM product WHERE id & 3 = $k")" ""
         check "split_old_$k" "$(sql $old "SELECT product_image.configure_partition($k, 4); DELETE FROM product WHERE id & 3 = $((k + 2))")" ""
     done
-    sql $P "ALTER SERVER product_image OPTIONS (ADD p2 'host=$RUN/sock port=$((BASE + 4)) dbname=shop connect_timeout=3',
-                                                ADD p3 'host=$RUN/sock port=$((BASE + 5)) dbname=shop connect_timeout=3')" >/dev/null
-    after=$(sql $P "SELECT string_agg(i || ':' || (product_image.product_get_image_info(i)->>'Sha256'), ' ' ORDER BY i)
+    sql $P "ALTER SERVER product_image OPTIONS (ADD p2 'host=127.0.0.1 port=$((BASE + 4)) dbname=shop connect_timeout=3',
+                                                ADD p3 'host=127.0.0.1 port=$((BASE + 5)) dbname=shop connect_timeout=3')" >/dev/null
+    after=$(sql $P "SET ROLE pi_writer; SELECT string_agg(i || ':' || (product_image.product_get_image_info(i)->>'Sha256'), ' ' ORDER BY i)
                     FROM generate_series(1, 16) i")
     check reshard_every_image_readable "$after" "$before"
     for k in 0 1 2 3; do
@@ -198,14 +211,14 @@ if [ -n "${PI_SCALEOUT_RESHARD:-}" ]; then
         check "reshard_p${k}_no_orphans" "$(sql $port "SELECT count(*) FROM product_image.blob b WHERE NOT EXISTS (SELECT 1 FROM product p WHERE p.id = b.product_id)")" 0
     done
     for id in $(seq 17 32); do
-        sql $P "SELECT product_image.product_save_image($id & 15 + 1, img) FROM fixture WHERE name = 'rgb.jpg'" >/dev/null
+        sql $P "SET ROLE pi_writer; SELECT product_image.product_save_image($id & 15 + 1, img) FROM fixture WHERE name = 'rgb.jpg'" >/dev/null
     done
     all=""
     for k in 0 1 2 3; do
         port=$((k < 2 ? P0 + k : BASE + k + 2))
         # products 1..16 were re-saved: same blob ids; add a first save of a new product per partition
         sql $port "INSERT INTO product VALUES ($((40 + k)), 'new')" >/dev/null
-        sql $P "SELECT product_image.product_save_image($((40 + k)), img) FROM fixture WHERE name = 'rgb.png'" >/dev/null
+        sql $P "SET ROLE pi_writer; SELECT product_image.product_save_image($((40 + k)), img) FROM fixture WHERE name = 'rgb.png'" >/dev/null
         check "reshard_p${k}_new_id_residue" "$(sql $port "SELECT blob_id % 4 FROM product_image.blob WHERE product_id = $((40 + k))")" "$(((k + 1) % 4))"
         all="$all $(sql $port "SELECT string_agg(blob_id::text, ' ') FROM product_image.blob")"
     done
@@ -230,7 +243,7 @@ if [ -n "${PI_SCALEOUT_BENCH:-}" ]; then
     for img in png_40k.png jpeg_700k.jpg; do
         d=(); x=()
         for _ in 1 2 3; do
-            printf '\\set pid random(1, 30)\nSELECT product_image.product_save_image(:pid * 2, img) FROM bench_image WHERE name = '"'$img'"';\n' > "$TMP/b.sql"
+            printf '\\set pid random(1, 30)\nSET ROLE pi_writer;\nSELECT product_image.product_save_image(:pid * 2, img) FROM bench_image WHERE name = '"'$img'"';\n' > "$TMP/b.sql"
             d+=("$("$PGBIN/pgbench" -n -T "$SECS" -f "$TMP/b.sql" -h "$RUN/sock" -p $P0 -U postgres shop 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')")
             x+=("$("$PGBIN/pgbench" -n -T "$SECS" -f "$TMP/b.sql" -h "$RUN/sock" -p $P -U postgres shop 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')")
         done
@@ -273,11 +286,11 @@ check p0_products_even "$(sql $P0 "SELECT count(*) FILTER (WHERE product_id % 2 
 check p1_products_odd "$(sql $P1 "SELECT count(*) FILTER (WHERE product_id % 2 = 1) || '/' || count(*) FROM product_image.blob")" "4/4"
 check p0_ids_odd "$(sql $P0 "SELECT bool_and(blob_id % 2 = 1) FROM product_image.blob")" t
 check p1_ids_even "$(sql $P1 "SELECT bool_and(blob_id % 2 = 0) FROM product_image.blob")" t
-check get_bytes "$(sql $P "SELECT product_image.product_get_image(3) = img FROM fixture WHERE name = 'rgb.png'")" t
-check get_info "$(sql $P "SELECT product_image.product_get_image_info(4)->>'Width'")" 16
+check get_bytes "$(sql $P "SET ROLE pi_writer; SELECT product_image.product_get_image(3) = img FROM fixture WHERE name = 'rgb.png'")" t
+check get_info "$(sql $P "SET ROLE pi_writer; SELECT product_image.product_get_image_info(4)->>'Width'")" 16
 check put_info "$(sql $P "SET ROLE pi_writer; SELECT product_image.product_put_image_info(5, '{\"Description\": \"d\"}')->>'Description'")" d
-check rendition "$(sql $P "SELECT width || 'x' || height || ' ' || mime_type FROM product_image.product_get_image_rendition(7, 8, 8, 'gif', NULL)")" "8x6 image/gif"
-check rendition_blank "$(sql $P "SELECT mime_type FROM product_image.product_get_image_rendition(9, 8, 8, NULL, 'SrNoPhoto')")" "image/png"
+check rendition "$(sql $P "SET ROLE pi_reader; SELECT width || 'x' || height || ' ' || mime_type FROM product_image.product_get_image_rendition(7, 8, 8, 'gif', NULL)")" "8x6 image/gif"
+check rendition_blank "$(sql $P "SET ROLE pi_reader; SELECT mime_type FROM product_image.product_get_image_rendition(9, 8, 8, NULL, 'SrNoPhoto')")" "image/png"
 check image_info_local "$(sql $P "SELECT (product_image.image_info(img)).width FROM fixture WHERE name = 'rgb.png'")" 16
 check delete "$(sql $P "SET ROLE pi_writer; SELECT product_image.product_delete_image(8)")" t
 check not_image "$(save 3 not_image.bmp)" "ERROR 0A000 unsupported image format"
@@ -285,6 +298,24 @@ check missing_product "$(save 1001 rgb.png)" "ERROR P0002 product 1001 does not 
 check empty "$(sql $P "SET ROLE pi_writer; SELECT product_image.product_save_image(2, ''::bytea)")" "ERROR 22004 Image bitmap is missing from body."
 check reader_cannot_save "$(sql $P "SET ROLE pi_reader; SELECT product_image.product_save_image(2, img) FROM fixture WHERE name = 'rgb.png'")" \
     "ERROR 42501 permission denied for function product_save_image"
+# the caller's role reaches the partition: its GRANTs and RLS decide, and CreatedBy names it
+check proxy_created_by "$(sql $P "SET ROLE pi_writer; SELECT product_image.product_get_image_info(1)->>'CreatedBy'")" pi_writer
+check proxy_superuser_not_carried "$(sql $P "SELECT product_image.product_get_image_info(1)")" \
+    "ERROR 42501 permission denied to set role \"postgres\""
+check proxy_rls_hidden "$(sql $P "SET ROLE pi_tenant; SELECT product_image.product_save_image(41, img) FROM fixture WHERE name = 'rgb.png'")" \
+    "ERROR P0002 product 41 does not exist"
+check proxy_rls_visible "$(sql $P "SET ROLE pi_tenant; SELECT product_image.product_save_image(31, img) > 0 FROM fixture WHERE name = 'rgb.png'")" t
+check proxy_rls_read_hidden "$(sql $P "SET ROLE pi_tenant; SELECT product_image.product_get_image_info(3) IS NOT NULL, product_image.product_get_image_info(41) IS NULL")" "t|t"
+check proxy_reader_no_mapping "$(sql $P "SET ROLE pi_reader; CREATE USER MAPPING FOR pi_reader SERVER product_image OPTIONS (user 'postgres')")" \
+    "ERROR 42501 permission denied for foreign server product_image"
+check proxy_remote_not_public "$(sql $P "SET ROLE pi_writer; SELECT product_image.remote_save_image('postgres', 2, img) FROM fixture WHERE name = 'rgb.png'")" \
+    "ERROR 42501 permission denied for function remote_save_image"
+check partition_login_needs_password "$(PGPASSWORD= "$PGBIN/psql" -X -w -h 127.0.0.1 -p $P0 -U pi_proxy -d shop -c 'SELECT 1' 2>&1 | grep -c 'password')" 1
+as_proxy_login() { PGPASSWORD=proxy-secret "$PGBIN/psql" -X -q -At -h 127.0.0.1 -p $P0 -U pi_proxy -d shop -c "$1" 2>&1 | sed -nE 's/^(psql:[^ ]* )?ERROR:  (.*)$/ERROR \2/p'; }
+check partition_login_acts_only_for_its_roles "$(as_proxy_login "SELECT product_image.partition_save_image('postgres', 2, '\\x00'::bytea)")" \
+    'ERROR permission denied to set role "postgres"'
+check partition_login_names_a_role "$(as_proxy_login "SELECT product_image.partition_get_image('pi_proxy', 2)")" \
+    'ERROR a proxied call must name the role it acts for, not pi_proxy'
 check partition_fixed "$(sql $P0 "SELECT product_image.configure_partition(1, 2)")" "ERROR 55000 this node is partition 0 of 2, not 1 of 2"
 check partition_same "$(sql $P0 "SELECT product_image.configure_partition(0, 2)")" ""
 check partition_not_power_of_two "$(sql $P0 "SELECT product_image.configure_partition(0, 3)")" "ERROR 22023 partition 0 of 3 is not valid"
