@@ -350,3 +350,22 @@ REVOKE ALL ON FUNCTION product_image.partition_save_image(name, integer, bytea),
     product_image.partition_get_image_info(name, integer),
     product_image.partition_put_image_info(name, integer, jsonb),
     product_image.partition_delete_image(name, integer) FROM PUBLIC;
+
+-- PostgREST: an oversized ImageInfo string (22001) or JSON nested past the
+-- stack (54001) is the client's error, 400, as on the gateway.
+CREATE OR REPLACE FUNCTION product_image.postgrest_reraise(state text, message text, detail text, hint text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    status text := CASE state
+        WHEN '22004' THEN 'PT400' WHEN '22P03' THEN 'PT400' WHEN '22023' THEN 'PT400'
+        WHEN '22P02' THEN 'PT400' WHEN '22001' THEN 'PT400' WHEN '54001' THEN 'PT400'
+        WHEN '0A000' THEN 'PT415' WHEN '54000' THEN 'PT413'
+        WHEN 'P0002' THEN 'PT404' ELSE state END;
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = status, MESSAGE = message,
+        DETAIL = coalesce(detail, ''), HINT = coalesce(hint, '');
+END
+$$;
