@@ -217,7 +217,8 @@ exec_simple(PGconn *pg, const char *sql, PGresult **failed)
 /* The steps of one request's transaction, sent as one pipeline. */
 enum
 {
-	STEP_BEGIN, STEP_ROLE, STEP_CLAIMS, STEP_PREPARE, STEP_CALL, STEP_COMMIT, STEP_COUNT
+	STEP_BEGIN, STEP_TIMEOUT, STEP_ROLE, STEP_CLAIMS, STEP_PREPARE, STEP_CALL, STEP_COMMIT,
+	STEP_COUNT
 };
 
 /*
@@ -234,7 +235,7 @@ pipeline(gw_conn *c, int which, const gw_auth *auth, const char *const *values,
 	PGconn	   *pg = gw_conn_pg(c);
 	char		name[16];
 	char	   *role_sql = NULL;
-	int			sent[STEP_COUNT];
+	int			sent[STEP_COUNT];	/* each step is sent at most once */
 	int			nsent = 0;
 	int			failed_step = STEP_COUNT;
 	int			need_prepare = !gw_conn_is_prepared(c, which);
@@ -264,7 +265,7 @@ pipeline(gw_conn *c, int which, const gw_auth *auth, const char *const *values,
 
 		snprintf(timeout, sizeof(timeout), "SET LOCAL statement_timeout = %d", gw.statement_timeout_ms);
 		if (PQsendQueryParams(pg, timeout, 0, NULL, NULL, NULL, NULL, 0))
-			sent[nsent++] = STEP_BEGIN;
+			sent[nsent++] = STEP_TIMEOUT;
 	}
 	if (role_sql && PQsendQueryParams(pg, role_sql, 0, NULL, NULL, NULL, NULL, 0))
 		sent[nsent++] = STEP_ROLE;
@@ -510,7 +511,12 @@ run(int which, const gw_auth *auth, const char *const *values, const int *length
 		error_from_result(bad, pg, auth->had_credentials, err);
 		/* the role itself was refused: that is an authentication failure */
 		if (step == STEP_ROLE && err->status != 503)
-			gw_error_set(err, 401, err->code, "the role of these credentials cannot be used", NULL, NULL);
+		{
+			char		code[sizeof(err->code)];
+
+			memcpy(code, err->code, sizeof(code));
+			gw_error_set(err, 401, code, "the role of these credentials cannot be used", NULL, NULL);
+		}
 		PQclear(bad);
 		gw_pool_release(c, PQstatus(pg) != CONNECTION_OK);
 		return -1;

@@ -5,7 +5,11 @@
 # and an installed extension; starts its own gateways on loopback ports.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-GW=$ROOT/gateway/product-image-gateway
+# PI_GATEWAY: the binary under test (the test command also runs the
+# AddressSanitizer + UBSan build, gateway/product-image-gateway-asan)
+GW=${PI_GATEWAY:-$ROOT/gateway/product-image-gateway}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 FX=$ROOT/test/fixtures
 DB=pi_http
 PORT_ANON=${PI_HTTP_PORT:-18181}
@@ -204,6 +208,8 @@ expect bearer_alg_none 401 '' -- -H "Authorization: Bearer $(tok '{"role":"pi_wr
 expect bearer_garbage 401 '' -- -H 'Authorization: Bearer not.a.jwt' "$(url $U 11 Image)"
 expect bearer_no_role 401 '' -- -H "Authorization: Bearer $(tok '{"sub":"x"}')" "$(url $U 11 Image)"
 expect bearer_unknown_role 401 '' -- -H "Authorization: Bearer $(tok '{"role":"no_such_role"}')" "$(url $U 11 Image)"
+# the 401 keeps the SQLSTATE that refused the role (it was copied onto itself: "code":"")
+grep -qE '"code":"[0-9A-Z]{5}"' "$TMP/body" && ok || bad "bearer_unknown_role_code: $(cat "$TMP/body")"
 expect bearer_reader_put_403 403 '"code":"42501"' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" -H "Authorization: Bearer $(tok '{"role":"pi_reader"}')" "$(url $U 11 Image)"
 expect bearer_reader_get 200 '' -- -H "Authorization: Bearer $(tok '{"role":"pi_reader"}')" "$(url $U 11 ImageInfo)"
 expect basic_ok 200 '' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" -u pi_basic_user:basic-pass "$(url $U 12 Image)"
@@ -446,6 +452,14 @@ wait $tp
 wait $cp
 [ "$(cat "$TMP/inflight")" = 200 ] && ok || bad "sigterm: the in-flight upload got '$(cat "$TMP/inflight")', want 200"
 
-echo "http: $PASS passed, $FAILED failed"
+# a sanitizer report in any gateway's log fails the run (the gateway may have
+# died on it, or, for a report that does not halt, kept going)
+for log in "$TMP"/*.log; do
+    if grep -qE 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$log"; then
+        bad "sanitizer report in $(basename "$log"):"
+        grep -A 30 -E 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$log" | head -60
+    fi
+done
+echo "http: $PASS passed, $FAILED failed ($(basename "$GW"))"
 psql -X -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
 [ "$FAILED" = 0 ]
