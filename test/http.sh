@@ -55,7 +55,12 @@ count() { local n; n=$(grep -c ${3:-} -- "$1" "$2" 2>/dev/null); echo "${n:-0}";
 start_gateway() {  # PORT LOG ARGS...
     local port=$1 log=$2
     shift 2
-    "$GW" --listen "127.0.0.1:$port" --db-uri "host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator password=auth-secret" "$@" 2>>"$log" &
+    start_gateway_uri "$port" "$log" "host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator password=auth-secret" "$@"
+}
+start_gateway_uri() {  # PORT LOG DB_URI ARGS... (the environment passes through)
+    local port=$1 log=$2 uri=$3
+    shift 3
+    "$GW" --listen "127.0.0.1:$port" --db-uri "$uri" "$@" 2>>"$log" &
     PIDS="$PIDS $!"
     for _ in $(seq 50); do
         curl -s -o /dev/null "http://127.0.0.1:$port/health" && return 0
@@ -78,9 +83,13 @@ DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_basic_user') THEN
     CREATE ROLE pi_basic_user LOGIN PASSWORD 'basic-pass';
   END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_pool_auth') THEN
+    CREATE ROLE pi_pool_auth LOGIN NOINHERIT PASSWORD 'pool-secret';
+  END IF;
 END \$\$;
 GRANT pi_writer, pi_reader TO pi_authenticator;
 GRANT pi_writer TO pi_basic_user;
+GRANT pi_writer, pi_reader TO pi_pool_auth;
 \c $DB
 CREATE EXTENSION product_image;
 CREATE TABLE product (id int PRIMARY KEY, name text);
@@ -218,6 +227,42 @@ expect basic_wrong_password 401 '' -- -u pi_basic_user:nope "$(url $U 12 ImageIn
 expect basic_unknown_user 401 '' -- -u nobody_here:x "$(url $U 12 ImageInfo)"
 expect basic_malformed 401 '' -- -H 'Authorization: Basic !!!' "$(url $U 12 ImageInfo)"
 expect soticket_401 401 '' -- -H 'Authorization: SoTicket 7T:abc' "$(url $U 12 ImageInfo)"
+# An empty Basic password is 401: libpq takes "" as no password and would use
+# one the gateway holds (the --db-uri password, PGPASSWORD, ~/.pgpass).
+expect basic_empty_password_db_uri 401 '' -- -u pi_authenticator: "$(url $U 12 ImageInfo)"
+expect basic_empty_password_basic_user 401 '' -- -u pi_basic_user: "$(url $U 12 ImageInfo)"
+CRED1=$((PORT_ANON + 8)) CRED2=$((PORT_ANON + 9)) TRUST=$((PORT_ANON + 10))
+PGPASSWORD=auth-secret start_gateway_uri $CRED1 "$TMP/cred1.log" "host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator" --anon-role pi_writer
+expect basic_empty_password_pgpassword 401 '' -- -u pi_authenticator: "$(url $CRED1 12 ImageInfo)"
+expect basic_ok_beside_pgpassword 200 '' -- -u pi_basic_user:basic-pass "$(url $CRED1 12 ImageInfo)"
+printf '*:*:*:pi_authenticator:auth-secret\n*:*:*:pi_basic_user:basic-pass\n' > "$TMP/pgpass"
+chmod 600 "$TMP/pgpass"
+PGPASSFILE=$TMP/pgpass start_gateway_uri $CRED2 "$TMP/cred2.log" "host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator" --anon-role pi_writer
+expect basic_empty_password_pgpass 401 '' -- -u pi_basic_user: "$(url $CRED2 12 ImageInfo)"
+expect basic_wrong_password_pgpass 401 '' -- -u pi_basic_user:nope "$(url $CRED2 12 ImageInfo)"
+expect basic_ok_beside_pgpass 200 '' -- -u pi_basic_user:basic-pass "$(url $CRED2 12 ImageInfo)"
+# over the Unix socket the cluster trusts every local login: a password
+# PostgreSQL never asked for proves nothing, so Basic is refused there
+start_gateway_uri $TRUST "$TMP/trust.log" "host=$PGHOST port=$PGPORT dbname=$DB user=pi_authenticator" --anon-role pi_writer
+expect basic_not_checked_by_server 401 '' -- -u pi_basic_user:wrong-password "$(url $TRUST 12 ImageInfo)"
+expect anon_over_trusted_socket 200 '' -- "$(url $TRUST 12 ImageInfo)"
+# A failed Basic login costs only its own connection: the gateway's idle
+# pooled connections (of their own role here, to count them) stay open.
+POOLP=$((PORT_ANON + 11))
+start_gateway_uri $POOLP "$TMP/pool.log" "host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_pool_auth password=pool-secret" --anon-role pi_writer --pool 8
+seq 1 24 | xargs -P 8 -I{} curl -s -o /dev/null "$(url $POOLP 12 ImageInfo)"
+pool_pids() { psql -X -At -d $DB -c "SELECT pid FROM pg_stat_activity WHERE usename = 'pi_pool_auth' AND state = 'idle' ORDER BY pid"; }
+pool_pids > "$TMP/pool_before"
+for _ in 1 2 3; do curl -s -o /dev/null -u pi_basic_user:wrong "$(url $POOLP 12 ImageInfo)"; done
+sleep 1
+pool_pids > "$TMP/pool_after"
+k=$(wc -l < "$TMP/pool_before")
+kept=$(comm -12 "$TMP/pool_before" "$TMP/pool_after" | wc -l)
+# each failed login may take an idle entry when the pool has no empty one,
+# and then reuses the entry it emptied: at most one is lost
+want=$((k - 1)); [ $want -lt 1 ] && want=1
+[ "$k" -ge 1 ] && [ "$kept" -ge $want ] && ok || bad "basic_failure_keeps_pool: $kept of $k idle pooled connections survived 3 wrong Basic logins"
+echo "http: 3 wrong Basic logins: $kept of $k idle pooled connections kept"
 # anonymous role without the right: 401, not 403 (the request had no credentials)
 start_gateway $((PORT_ANON + 3)) "$TMP/reader.log" --anon-role pi_reader
 expect anon_reader_put_401 401 '"code":"42501"' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $((PORT_ANON + 3)) 13 Image)"
