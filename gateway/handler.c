@@ -72,6 +72,7 @@ typedef struct gw_request
 	size_t		bytes_out;
 	int			status;
 	int			responded;
+	int			close;			/* answer with Connection: close */
 	gw_body_kind body_kind;
 	const char *declared;		/* image type the Content-Type names */
 	char	   *part_type;		/* Content-Type of the chosen multipart part */
@@ -110,7 +111,7 @@ send_buffer(struct MHD_Connection *conn, gw_request *r, int status, const char *
 	if (status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 								"Bearer realm=\"product_image\", Basic realm=\"product_image\"");
-	if (status == 503 || status == 413)
+	if (status == 503 || status == 413 || r->close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(conn, (unsigned) status, resp);
 	MHD_destroy_response(resp);	/* frees MUST_FREE data once nothing holds it */
@@ -888,12 +889,143 @@ multipart_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *
 
 /* ---- the access handler ---- */
 
+/*
+ * Request framing, judged from all the header lines as received (RFC 9112
+ * 6.1, 6.3, 5.1, 3.2) before any body byte is read: what a proxy in front
+ * could read differently from us is refused, and the connection closed.
+ */
+typedef struct framing
+{
+	int			status;			/* 0: fine; 400 or 501 */
+	const char *message;
+	int			http10;
+	int			n_host;
+	int			n_te;
+	int			n_cl;
+	char		cl[24];			/* the first Content-Length, as sent */
+} framing;
+
+static int
+is_tchar_name(const char *key, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned char ch = (unsigned char) key[i];
+
+		if (ch <= 0x20 || ch >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", ch))
+			return 0;
+	}
+	return n > 0;
+}
+
+/* Is this Transfer-Encoding value exactly "chunked" (any case, optional blanks)? */
+static int
+te_is_chunked(const char *v)
+{
+	size_t		n;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strlen(v);
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return n == 7 && strncasecmp(v, "chunked", 7) == 0;
+}
+
 static enum MHD_Result
-first_call(struct MHD_Connection *conn, gw_request *r, const char *url)
+framing_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+			   const char *value, size_t value_size)
+{
+	framing    *f = cls;
+
+	(void) kind;
+	if (f->status)
+		return MHD_NO;
+	if (!is_tchar_name(key, key_size) || (value && strlen(value) != value_size))
+	{
+		f->status = 400;
+		f->message = "malformed header field (whitespace before the colon, or a NUL)";
+		return MHD_NO;
+	}
+	if (strcasecmp(key, "Host") == 0)
+		f->n_host++;
+	else if (strcasecmp(key, "Transfer-Encoding") == 0)
+	{
+		f->n_te++;
+		if (!te_is_chunked(value ? value : ""))
+		{
+			/* chunked must be the last coding, and we know no other */
+			f->status = strcasestr(value ? value : "", "chunked") ? 400 : 501;
+			f->message = f->status == 400 ? "chunked must be the final transfer coding"
+				: "unsupported transfer coding";
+			return MHD_NO;
+		}
+	}
+	else if (strcasecmp(key, "Content-Length") == 0)
+	{
+		const char *v = value ? value : "";
+		size_t		n;
+
+		while (*v == ' ' || *v == '\t')
+			v++;
+		n = strspn(v, "0123456789");
+		if (n == 0 || n >= sizeof(f->cl) || v[n + strspn(v + n, " \t")] != '\0')
+		{
+			f->status = 400;
+			f->message = "invalid Content-Length";
+			return MHD_NO;
+		}
+		if (f->n_cl++ == 0)
+			snprintf(f->cl, sizeof(f->cl), "%.*s", (int) n, v);
+		else if (strlen(f->cl) != n || strncmp(f->cl, v, n) != 0)
+		{
+			f->status = 400;
+			f->message = "Content-Length given twice with different values";
+			return MHD_NO;
+		}
+	}
+	return MHD_YES;
+}
+
+static void
+check_framing(struct MHD_Connection *conn, const char *version, framing *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->http10 = version && strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, framing_header, f);
+	if (f->status)
+		return;
+	if (f->n_te && f->n_cl)
+	{
+		f->status = 400;
+		f->message = "Content-Length together with Transfer-Encoding";
+	}
+	else if (f->n_te && f->http10)
+	{
+		f->status = 400;
+		f->message = "Transfer-Encoding in an HTTP/1.0 request";
+	}
+	else if (f->n_host != 1 && !(f->http10 && f->n_host == 0))
+	{
+		f->status = 400;
+		f->message = f->n_host ? "more than one Host header" : "no Host header";
+	}
+}
+
+static enum MHD_Result
+first_call(struct MHD_Connection *conn, gw_request *r, const char *url, const char *version)
 {
 	const char *cl;
 	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	framing		fr;
 
+	check_framing(conn, version, &fr);
+	if (fr.status)
+	{
+		r->close = 1;
+		return fail(conn, r, fr.status, fr.status == 501 ? "PGRST501" : "PGRST400", fr.message,
+					NULL, NULL);
+	}
 	gw_parse_route(r->method, url, &r->route);
 	snprintf(r->id, sizeof(r->id), "%d", r->route.product_id);
 	r->fmt = gw_negotiate(accept);
@@ -985,7 +1117,6 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 	enum MHD_Result ret;
 
 	(void) cls;
-	(void) version;
 	if (r == NULL)
 	{
 		r = calloc(1, sizeof(*r));
@@ -997,7 +1128,7 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 		r->method = gw_parse_method(method);
 		r->method_name = strdup(method);
 		r->path = strdup(url);
-		return first_call(conn, r, url);
+		return first_call(conn, r, url, version);
 	}
 	if (r->responded)
 	{

@@ -38,6 +38,45 @@ def exchange(port, data, wait=3.0, chunks=None, delay=0.0):
         s.close()
 
 
+def answer_and_close(port, data, wait=5.0):
+    """Send data; return 'STATUS close' when the server answered and then
+    closed the connection (within wait seconds), 'STATUS open' when it kept it
+    open, 'closed' when it closed without an answer, 'none' when it neither
+    answered nor closed."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=wait)
+    try:
+        try:
+            s.sendall(data)
+        except OSError:
+            pass
+        buf = b""
+        end = time.monotonic() + wait
+        eof = False
+        while time.monotonic() < end:
+            s.settimeout(max(0.05, end - time.monotonic()))
+            try:
+                got = s.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                eof = True
+                break
+            if not got:
+                eof = True
+                break
+            buf += got
+        if not buf.startswith(b"HTTP/1."):
+            return "closed" if eof else "none"
+        status = buf.split(b" ")[1].decode()
+        return status + (" close" if eof else " open")
+    finally:
+        s.close()
+
+
+PUT = b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+SMUGGLED = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
 def main():
     port = int(sys.argv[1])
     png = open(sys.argv[2], "rb").read() if len(sys.argv) > 2 else b""
@@ -57,6 +96,27 @@ def main():
         "bad_multipart": lambda: exchange(port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: 19\r\n\r\n--XYZ\r\ngarbage!!!\r\n"),
         "slow_loris": lambda: exchange(port, b"GET /health HTTP/1.1\r\n", chunks=[b"X-A: b\r\n"] * 10, delay=1.0, wait=8.0),
     }
+    # framing (RFC 9112 6.1, 6.3): each answered, then the connection closed
+    cases.update({
+        "cl_twice_differing": lambda: answer_and_close(
+            port, PUT + b"Content-Length: 5\r\nContent-Length: 45\r\n\r\nhello" + SMUGGLED),
+        "cl_list_differing": lambda: answer_and_close(
+            port, PUT + b"Content-Length: 5, 45\r\n\r\nhello" + SMUGGLED),
+        "cl_and_te": lambda: answer_and_close(
+            port, PUT + b"Content-Length: 45\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" + SMUGGLED),
+        "te_space_before_colon": lambda: answer_and_close(
+            port, b"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n" + SMUGGLED),
+        "te_unknown": lambda: answer_and_close(
+            port, PUT + b"Transfer-Encoding: gzip\r\n\r\nhello"),
+        "te_chunked_not_last": lambda: answer_and_close(
+            port, PUT + b"Transfer-Encoding: chunked, gzip\r\n\r\nhello"),
+        "te_http10": lambda: answer_and_close(
+            port, b"PUT /api/v1/Product/1/Image HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+        "no_host": lambda: answer_and_close(port, b"GET /health HTTP/1.1\r\n\r\n"),
+        "host_twice": lambda: answer_and_close(port, b"GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+        "get_ok_keeps_open": lambda: answer_and_close(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n", wait=1.0),
+        "http10_no_host_ok": lambda: answer_and_close(port, b"GET /health HTTP/1.0\r\n\r\n"),
+    })
     for name in sys.argv[3:]:
         try:
             print(name, cases[name]())
