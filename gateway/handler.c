@@ -1211,6 +1211,14 @@ gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&gw_active_requests, 1);
 }
 
+size_t
+gw_unescape_callback(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void) cls;
+	(void) conn;
+	return gw_unescape(s);
+}
+
 void
 gw_connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
 					 enum MHD_ConnectionNotificationCode toe)

@@ -201,6 +201,14 @@ expect id_empty 400 '' -- "http://127.0.0.1:$A/api/v1/Product//Image"
 expect id_negative_missing 404 '"code":"P0002"' -- "$(url $A -5 Image)"
 expect case_insensitive 200 '' -- "http://127.0.0.1:$A/API/V1/product/1/image"
 expect health 200 '"ok"' -- "http://127.0.0.1:$A/health"
+# routing on the path as sent: an encoded '/' or NUL never makes another route
+expect encoded_slash_not_info 404 '' -- --path-as-is "http://127.0.0.1:$A/api/v1/Product/1%2FImageInfo"
+expect encoded_slash_not_image 404 '' -- --path-as-is "http://127.0.0.1:$A/api/v1/Product/1%2fImage"
+expect encoded_slash_in_id 400 '' -- --path-as-is "http://127.0.0.1:$A/api/v1/Product/1%2F2/Image"
+expect encoded_nul_health 404 '' -- --path-as-is "http://127.0.0.1:$A/health%00"
+expect encoded_nul_image 404 '' -- --path-as-is "http://127.0.0.1:$A/api/v1/Product/1/Image%00.png"
+expect encoded_nul_query 400 '' -- "$(url $A 1 Image)?w=8%00"
+expect encoded_digit_still_decoded 200 '' -- --path-as-is "http://127.0.0.1:$A/api/v1/Product/%31/ImageInfo"
 
 # ---- authentication ----
 U=$PORT_AUTH
