@@ -26,7 +26,7 @@ atomic_int	gw_open_connections;
 enum
 {
 	ST_SAVE, ST_GET_IMAGE, ST_GET_RENDITION, ST_DELETE, ST_INFO_JSON, ST_INFO_ROWS, ST_PUT_JSON, ST_PUT_ROWS,
-	ST_HEALTH
+	ST_HEALTH, ST_MAY_CALL
 };
 
 static const struct
@@ -57,6 +57,13 @@ static const struct
 	[ST_PUT_ROWS] = {"SELECT e.key, e.value FROM jsonb_each_text("
 	"product_image.product_put_image_info($1::int, $2::jsonb)) AS e", 2},
 	[ST_HEALTH] = {"SELECT 1", 0},
+	/*
+	 * Before a body is read: may the request's role call the function at
+	 * all?  PostgreSQL judges; a function it does not know lets the call
+	 * itself answer.
+	 */
+	[ST_MAY_CALL] = {"SELECT coalesce(pg_catalog.has_function_privilege("
+	"pg_catalog.to_regprocedure($1::text), 'EXECUTE'), true)", 1},
 };
 
 typedef struct gw_request
@@ -73,6 +80,10 @@ typedef struct gw_request
 	int			status;
 	int			responded;
 	int			close;			/* answer with Connection: close */
+	int			has_body;		/* Content-Length > 0 or Transfer-Encoding */
+	int			body_done;		/* the whole body has been read */
+	int			authed;			/* auth holds the request's credentials */
+	gw_auth		auth;
 	gw_body_kind body_kind;
 	const char *declared;		/* image type the Content-Type names */
 	char	   *part_type;		/* Content-Type of the chosen multipart part */
@@ -111,7 +122,8 @@ send_buffer(struct MHD_Connection *conn, gw_request *r, int status, const char *
 	if (status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 								"Bearer realm=\"product_image\", Basic realm=\"product_image\"");
-	if (status == 503 || status == 413 || r->close)
+	/* an answer before the whole body was read: the rest is never read */
+	if (status == 503 || status == 413 || r->close || (r->has_body && !r->body_done))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(conn, (unsigned) status, resp);
 	MHD_destroy_response(resp);	/* frees MUST_FREE data once nothing holds it */
@@ -1012,6 +1024,43 @@ check_framing(struct MHD_Connection *conn, const char *version, framing *f)
 	}
 }
 
+/*
+ * Authenticate from the headers, and for a request with a body ask the
+ * database whether its role may call the function at all, all before a body
+ * byte is read (and before libmicrohttpd sends 100 Continue, which it does
+ * only when this first call queued no answer).
+ */
+static enum MHD_Result
+authorize(struct MHD_Connection *conn, gw_request *r)
+{
+	gw_error	err = {0};
+	const char *fn;
+	const char *values[1];
+	PGresult   *res = NULL;
+	int			may;
+
+	if (gw_authenticate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+													MHD_HTTP_HEADER_AUTHORIZATION), &r->auth, &err) != 0)
+		return send_error(conn, r, &err, NULL);
+	r->authed = 1;
+	if (r->method != GW_PUT && r->method != GW_POST)
+		return MHD_YES;
+	fn = r->route.resource == GW_RES_IMAGE_INFO ? "product_image.product_put_image_info(integer, jsonb)"
+		: "product_image.product_save_image(integer, bytea)";
+	values[0] = fn;
+	if (run(ST_MAY_CALL, &r->auth, values, NULL, NULL, 0, &res, &err) != 0)
+		return send_error(conn, r, &err, NULL);
+	may = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!may)
+	{
+		gw_error_set(&err, gw_status_for_sqlstate("42501", r->auth.had_credentials), "42501",
+					 "permission denied", NULL, NULL);
+		return send_error(conn, r, &err, NULL);
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result
 first_call(struct MHD_Connection *conn, gw_request *r, const char *url, const char *version)
 {
@@ -1026,6 +1075,7 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url, const ch
 		return fail(conn, r, fr.status, fr.status == 501 ? "PGRST501" : "PGRST400", fr.message,
 					NULL, NULL);
 	}
+	r->has_body = fr.n_te > 0 || (fr.n_cl > 0 && strspn(fr.cl, "0") != strlen(fr.cl));
 	gw_parse_route(r->method, url, &r->route);
 	snprintf(r->id, sizeof(r->id), "%d", r->route.product_id);
 	r->fmt = gw_negotiate(accept);
@@ -1071,6 +1121,10 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url, const ch
 	if (r->fmt == GW_FMT_NONE)
 		r->fmt = GW_FMT_JSON;
 
+	/* GET, HEAD, DELETE take no body: refused before a byte of it is read */
+	if (r->has_body && r->method != GW_PUT && r->method != GW_POST)
+		return fail(conn, r, 400, "PGRST400", "this method takes no request body", NULL, NULL);
+
 	if (r->method == GW_PUT || r->method == GW_POST)
 	{
 		const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -1103,7 +1157,9 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url, const ch
 							"The boundary parameter is missing or invalid.", NULL);
 		}
 	}
-	return MHD_YES;
+	if (r->route.resource == GW_RES_HEALTH)
+		return MHD_YES;
+	return authorize(conn, r);
 }
 
 enum MHD_Result
@@ -1112,8 +1168,6 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 				  void **con_cls)
 {
 	gw_request *r = *con_cls;
-	gw_auth		auth;
-	gw_error	err = {0};
 	enum MHD_Result ret;
 
 	(void) cls;
@@ -1161,22 +1215,21 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 	}
 
 	/* the whole request is here */
+	r->body_done = 1;
 	if (r->pp && r->parts > 1 && r->part_state != 2)
 		r->body_len = 0;		/* several parts, none a file */
 	if (r->route.resource == GW_RES_HEALTH)
 		return handle_health(conn, r);
-	if (gw_authenticate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-													MHD_HTTP_HEADER_AUTHORIZATION), &auth, &err) != 0)
-		return send_error(conn, r, &err, NULL);
+	if (!r->authed)
+		return MHD_NO;			/* cannot happen: the first call authenticated */
 	if (r->route.resource == GW_RES_IMAGE_INFO)
-		ret = handle_info(conn, r, &auth);
+		ret = handle_info(conn, r, &r->auth);
 	else if (r->method == GW_PUT || r->method == GW_POST)
-		ret = handle_save(conn, r, &auth);
+		ret = handle_save(conn, r, &r->auth);
 	else if (r->method == GW_DELETE)
-		ret = handle_delete(conn, r, &auth);
+		ret = handle_delete(conn, r, &r->auth);
 	else
-		ret = handle_get_image(conn, r, &auth);
-	gw_auth_free(&auth);
+		ret = handle_get_image(conn, r, &r->auth);
 	return ret;
 }
 
@@ -1206,6 +1259,7 @@ gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r->method_name);
 	free(r->part_key);
 	free(r->part_type);
+	gw_auth_free(&r->auth);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&gw_active_requests, 1);

@@ -235,6 +235,24 @@ expect basic_wrong_password 401 '' -- -u pi_basic_user:nope "$(url $U 12 ImageIn
 expect basic_unknown_user 401 '' -- -u nobody_here:x "$(url $U 12 ImageInfo)"
 expect basic_malformed 401 '' -- -H 'Authorization: Basic !!!' "$(url $U 12 ImageInfo)"
 expect soticket_401 401 '' -- -H 'Authorization: SoTicket 7T:abc' "$(url $U 12 ImageInfo)"
+# Nothing before authentication: a 32 MB upload without valid credentials,
+# or from a role that may not save, is answered from its headers and closed
+# without a body byte read; 100 Continue only for a request that can succeed;
+# GET/HEAD/DELETE bodies are refused unread.
+while read -r name status conn; do
+    case "$name" in
+        put_32mb_no_credentials|put_32mb_bad_token) want="401 close" ;;
+        put_32mb_reader) want="403 close" ;;
+        expect_no_credentials) want="401" ;;
+        expect_reader) want="403" ;;
+        expect_writer) want="100" ;;
+        get_4gb_body|delete_chunked_body|head_body) want="400 close" ;;
+    esac
+    got="$status${conn:+ $conn}"
+    [ "$got" = "$want" ] && ok || bad "raw $name: got '$got', want '$want'"
+done < <(PI_TOKEN_WRITER=$(tok '{"role":"pi_writer"}') PI_TOKEN_READER=$(tok '{"role":"pi_reader"}') \
+    python3 "$ROOT/test/http_raw.py" "$U" "$FX/rgb.png" put_32mb_no_credentials put_32mb_bad_token put_32mb_reader \
+    expect_no_credentials expect_reader expect_writer get_4gb_body delete_chunked_body head_body)
 # An empty Basic password is 401: libpq takes "" as no password and would use
 # one the gateway holds (the --db-uri password, PGPASSWORD, ~/.pgpass).
 expect basic_empty_password_db_uri 401 '' -- -u pi_authenticator: "$(url $U 12 ImageInfo)"
