@@ -40,6 +40,8 @@ start(void)
 							   MHD_OPTION_NOTIFY_COMPLETED, gw_request_completed, NULL,
 							   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16 * 1024,
 							   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 1,
+							   MHD_OPTION_STRICT_FOR_CLIENT, (int) 1,
+							   MHD_OPTION_UNESCAPE_CALLBACK, gw_unescape_callback, NULL,
 							   MHD_OPTION_END);
 	if (daemon_ == NULL)
 		abort();
@@ -70,6 +72,7 @@ parsers(const uint8_t *data, size_t size)
 	}
 	(void) gw_body_kind_of(s, &declared);
 	free(gw_etag_list(s));
+	(void) gw_unescape(s);
 	free(s);
 }
 

@@ -145,6 +145,13 @@ gw_authenticate(const char *authz, gw_auth *auth, gw_error *err)
 			unauthorized(err, "PGRST301", "malformed Basic credentials");
 			return -1;
 		}
+		if (colon[1] == '\0')
+		{
+			/* libpq would take an empty password as none, and use another */
+			free(dec);
+			unauthorized(err, "PGRST301", "Basic credentials need a password");
+			return -1;
+		}
 		*colon = '\0';
 		auth->basic_user = strdup(dec);
 		auth->basic_password = strdup(colon + 1);

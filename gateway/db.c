@@ -69,23 +69,104 @@ same(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/*
+ * The connection parameters of a Basic login: those of --db-uri (host, port,
+ * dbname, TLS settings...) without any credential of the gateway's, then the
+ * client's user and password, and a password file that holds nothing.  With
+ * expand_dbname off, libpq would otherwise take a password from --db-uri,
+ * PGPASSWORD or ~/.pgpass whenever the one given is empty.
+ */
+static int
+basic_params(const char *uri, const char *user, const char *password,
+			 const char ***keys_out, const char ***vals_out, PQconninfoOption **opts_out)
+{
+	PQconninfoOption *opts = PQconninfoParse(uri, NULL);
+	size_t		n = 0,
+				k = 0;
+	const char **keys,
+			  **vals;
+
+	if (opts == NULL)
+		return -1;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		n++;
+	keys = calloc(n + 5, sizeof(char *));
+	vals = calloc(n + 5, sizeof(char *));
+	if (keys == NULL || vals == NULL)
+	{
+		free(keys);
+		free(vals);
+		PQconninfoFree(opts);
+		return -1;
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+	{
+		if (o->val == NULL || o->val[0] == '\0' || strcmp(o->keyword, "user") == 0 ||
+			strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "passfile") == 0 ||
+			strcmp(o->keyword, "application_name") == 0)
+			continue;
+		keys[k] = o->keyword;
+		vals[k++] = o->val;
+	}
+	keys[k] = "user";
+	vals[k++] = user;
+	keys[k] = "password";
+	vals[k++] = password;
+	keys[k] = "passfile";
+	vals[k++] = "/dev/null";
+	keys[k] = "application_name";
+	vals[k++] = "product-image-gateway";
+	*keys_out = keys;
+	*vals_out = vals;
+	*opts_out = opts;
+	return 0;
+}
+
 /* Open a connection; on failure fill err (401 for a bad login, else 503). */
 static PGconn *
 connect_as(const char *user, const char *password, int replica, gw_error *err)
 {
-	const char *keys[5] = {"dbname", "application_name", NULL, NULL, NULL};
-	const char *vals[5] = {replica ? gw.read_db_uri : gw.db_uri, "product-image-gateway", NULL, NULL, NULL};
-	int			k = 2;
+	const char *uri = replica ? gw.read_db_uri : gw.db_uri;
 	PGconn	   *pg;
 
-	if (user)
+	if (user == NULL)
 	{
-		keys[k] = "user";
-		vals[k++] = user;
-		keys[k] = "password";
-		vals[k++] = password ? password : "";
+		const char *keys[3] = {"dbname", "application_name", NULL};
+		const char *vals[3] = {uri, "product-image-gateway", NULL};
+
+		pg = PQconnectdbParams(keys, vals, 1);
 	}
-	pg = PQconnectdbParams(keys, vals, 1);
+	else
+	{
+		const char **keys = NULL,
+				  **vals = NULL;
+		PQconninfoOption *opts = NULL;
+
+		/* an empty password is refused before (auth.c); never ask libpq with one */
+		if (password == NULL || password[0] == '\0' ||
+			basic_params(uri, user, password, &keys, &vals, &opts) != 0)
+		{
+			gw_error_set(err, 401, "28P01", "invalid user name or password", NULL, NULL);
+			return NULL;
+		}
+		pg = PQconnectdbParams(keys, vals, 0);
+		free(keys);
+		free(vals);
+		PQconninfoFree(opts);
+		/*
+		 * PostgreSQL must have checked the password: a login it let in
+		 * without asking (trust, peer, cert, gss) proves nothing about it.
+		 */
+		if (pg && PQstatus(pg) == CONNECTION_OK && !PQconnectionUsedPassword(pg))
+		{
+			if (!gw.quiet)
+				fprintf(stderr, "gateway: Basic login as \"%s\" refused: the server did not ask "
+						"for a password (pg_hba.conf trust, peer, cert or gss)\n", user);
+			PQfinish(pg);
+			gw_error_set(err, 401, "28P01", "invalid user name or password", NULL, NULL);
+			return NULL;
+		}
+	}
 	if (pg && PQstatus(pg) == CONNECTION_OK)
 		return pg;
 	{
@@ -103,6 +184,17 @@ connect_as(const char *user, const char *password, int replica, gw_error *err)
 	}
 	PQfinish(pg);
 	return NULL;
+}
+
+/* Give back an entry whose connection could not be opened: it costs no other. */
+static void
+entry_give_back(gw_conn *c)
+{
+	entry_close(c);
+	pthread_mutex_lock(&pool_lock);
+	c->in_use = 0;
+	pthread_cond_signal(&pool_free);
+	pthread_mutex_unlock(&pool_lock);
 }
 
 gw_conn *
@@ -158,7 +250,8 @@ gw_pool_acquire(const char *user, const char *password, int replica, gw_error *e
 		c->pg = connect_as(user, password, replica, err);
 		if (c->pg == NULL)
 		{
-			gw_pool_release(c, 1);
+			/* a refused login or a failed connect: the idle entries stay */
+			entry_give_back(c);
 			return NULL;
 		}
 		c->user = user ? strdup(user) : NULL;

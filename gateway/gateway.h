@@ -67,6 +67,8 @@ typedef enum gw_format
 extern gw_method gw_parse_method(const char *method);
 extern void gw_parse_route(gw_method method, const char *path, gw_route *route);
 extern gw_format gw_negotiate(const char *accept);
+/* Percent-decoding of the path and query (MHD_OPTION_UNESCAPE_CALLBACK). */
+extern size_t gw_unescape(char *s);
 extern const char *gw_accept_image_type(const char *accept);
 
 /* GET Image's rendition parameters, as SQL parameter text (empty: not given). */

@@ -26,7 +26,7 @@ atomic_int	gw_open_connections;
 enum
 {
 	ST_SAVE, ST_GET_IMAGE, ST_GET_RENDITION, ST_DELETE, ST_INFO_JSON, ST_INFO_ROWS, ST_PUT_JSON, ST_PUT_ROWS,
-	ST_HEALTH
+	ST_HEALTH, ST_MAY_CALL
 };
 
 static const struct
@@ -57,6 +57,13 @@ static const struct
 	[ST_PUT_ROWS] = {"SELECT e.key, e.value FROM jsonb_each_text("
 	"product_image.product_put_image_info($1::int, $2::jsonb)) AS e", 2},
 	[ST_HEALTH] = {"SELECT 1", 0},
+	/*
+	 * Before a body is read: may the request's role call the function at
+	 * all?  PostgreSQL judges; a function it does not know lets the call
+	 * itself answer.
+	 */
+	[ST_MAY_CALL] = {"SELECT coalesce(pg_catalog.has_function_privilege("
+	"pg_catalog.to_regprocedure($1::text), 'EXECUTE'), true)", 1},
 };
 
 typedef struct gw_request
@@ -72,6 +79,11 @@ typedef struct gw_request
 	size_t		bytes_out;
 	int			status;
 	int			responded;
+	int			close;			/* answer with Connection: close */
+	int			has_body;		/* Content-Length > 0 or Transfer-Encoding */
+	int			body_done;		/* the whole body has been read */
+	int			authed;			/* auth holds the request's credentials */
+	gw_auth		auth;
 	gw_body_kind body_kind;
 	const char *declared;		/* image type the Content-Type names */
 	char	   *part_type;		/* Content-Type of the chosen multipart part */
@@ -110,7 +122,8 @@ send_buffer(struct MHD_Connection *conn, gw_request *r, int status, const char *
 	if (status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 								"Bearer realm=\"product_image\", Basic realm=\"product_image\"");
-	if (status == 503 || status == 413)
+	/* an answer before the whole body was read: the rest is never read */
+	if (status == 503 || status == 413 || r->close || (r->has_body && !r->body_done))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(conn, (unsigned) status, resp);
 	MHD_destroy_response(resp);	/* frees MUST_FREE data once nothing holds it */
@@ -217,7 +230,8 @@ exec_simple(PGconn *pg, const char *sql, PGresult **failed)
 /* The steps of one request's transaction, sent as one pipeline. */
 enum
 {
-	STEP_BEGIN, STEP_ROLE, STEP_CLAIMS, STEP_PREPARE, STEP_CALL, STEP_COMMIT, STEP_COUNT
+	STEP_BEGIN, STEP_TIMEOUT, STEP_ROLE, STEP_CLAIMS, STEP_PREPARE, STEP_CALL, STEP_COMMIT,
+	STEP_COUNT
 };
 
 /*
@@ -234,7 +248,7 @@ pipeline(gw_conn *c, int which, const gw_auth *auth, const char *const *values,
 	PGconn	   *pg = gw_conn_pg(c);
 	char		name[16];
 	char	   *role_sql = NULL;
-	int			sent[STEP_COUNT];
+	int			sent[STEP_COUNT];	/* each step is sent at most once */
 	int			nsent = 0;
 	int			failed_step = STEP_COUNT;
 	int			need_prepare = !gw_conn_is_prepared(c, which);
@@ -264,7 +278,7 @@ pipeline(gw_conn *c, int which, const gw_auth *auth, const char *const *values,
 
 		snprintf(timeout, sizeof(timeout), "SET LOCAL statement_timeout = %d", gw.statement_timeout_ms);
 		if (PQsendQueryParams(pg, timeout, 0, NULL, NULL, NULL, NULL, 0))
-			sent[nsent++] = STEP_BEGIN;
+			sent[nsent++] = STEP_TIMEOUT;
 	}
 	if (role_sql && PQsendQueryParams(pg, role_sql, 0, NULL, NULL, NULL, NULL, 0))
 		sent[nsent++] = STEP_ROLE;
@@ -510,7 +524,12 @@ run(int which, const gw_auth *auth, const char *const *values, const int *length
 		error_from_result(bad, pg, auth->had_credentials, err);
 		/* the role itself was refused: that is an authentication failure */
 		if (step == STEP_ROLE && err->status != 503)
-			gw_error_set(err, 401, err->code, "the role of these credentials cannot be used", NULL, NULL);
+		{
+			char		code[sizeof(err->code)];
+
+			memcpy(code, err->code, sizeof(code));
+			gw_error_set(err, 401, code, "the role of these credentials cannot be used", NULL, NULL);
+		}
 		PQclear(bad);
 		gw_pool_release(c, PQstatus(pg) != CONNECTION_OK);
 		return -1;
@@ -882,12 +901,181 @@ multipart_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *
 
 /* ---- the access handler ---- */
 
+/*
+ * Request framing, judged from all the header lines as received (RFC 9112
+ * 6.1, 6.3, 5.1, 3.2) before any body byte is read: what a proxy in front
+ * could read differently from us is refused, and the connection closed.
+ */
+typedef struct framing
+{
+	int			status;			/* 0: fine; 400 or 501 */
+	const char *message;
+	int			http10;
+	int			n_host;
+	int			n_te;
+	int			n_cl;
+	char		cl[24];			/* the first Content-Length, as sent */
+} framing;
+
+static int
+is_tchar_name(const char *key, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned char ch = (unsigned char) key[i];
+
+		if (ch <= 0x20 || ch >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", ch))
+			return 0;
+	}
+	return n > 0;
+}
+
+/* Is this Transfer-Encoding value exactly "chunked" (any case, optional blanks)? */
+static int
+te_is_chunked(const char *v)
+{
+	size_t		n;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strlen(v);
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return n == 7 && strncasecmp(v, "chunked", 7) == 0;
+}
+
 static enum MHD_Result
-first_call(struct MHD_Connection *conn, gw_request *r, const char *url)
+framing_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+			   const char *value, size_t value_size)
+{
+	framing    *f = cls;
+
+	(void) kind;
+	if (f->status)
+		return MHD_NO;
+	if (!is_tchar_name(key, key_size) || (value && strlen(value) != value_size))
+	{
+		f->status = 400;
+		f->message = "malformed header field (whitespace before the colon, or a NUL)";
+		return MHD_NO;
+	}
+	if (strcasecmp(key, "Host") == 0)
+		f->n_host++;
+	else if (strcasecmp(key, "Transfer-Encoding") == 0)
+	{
+		f->n_te++;
+		if (!te_is_chunked(value ? value : ""))
+		{
+			/* chunked must be the last coding, and we know no other */
+			f->status = strcasestr(value ? value : "", "chunked") ? 400 : 501;
+			f->message = f->status == 400 ? "chunked must be the final transfer coding"
+				: "unsupported transfer coding";
+			return MHD_NO;
+		}
+	}
+	else if (strcasecmp(key, "Content-Length") == 0)
+	{
+		const char *v = value ? value : "";
+		size_t		n;
+
+		while (*v == ' ' || *v == '\t')
+			v++;
+		n = strspn(v, "0123456789");
+		if (n == 0 || n >= sizeof(f->cl) || v[n + strspn(v + n, " \t")] != '\0')
+		{
+			f->status = 400;
+			f->message = "invalid Content-Length";
+			return MHD_NO;
+		}
+		if (f->n_cl++ == 0)
+			snprintf(f->cl, sizeof(f->cl), "%.*s", (int) n, v);
+		else if (strlen(f->cl) != n || strncmp(f->cl, v, n) != 0)
+		{
+			f->status = 400;
+			f->message = "Content-Length given twice with different values";
+			return MHD_NO;
+		}
+	}
+	return MHD_YES;
+}
+
+static void
+check_framing(struct MHD_Connection *conn, const char *version, framing *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->http10 = version && strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, framing_header, f);
+	if (f->status)
+		return;
+	if (f->n_te && f->n_cl)
+	{
+		f->status = 400;
+		f->message = "Content-Length together with Transfer-Encoding";
+	}
+	else if (f->n_te && f->http10)
+	{
+		f->status = 400;
+		f->message = "Transfer-Encoding in an HTTP/1.0 request";
+	}
+	else if (f->n_host != 1 && !(f->http10 && f->n_host == 0))
+	{
+		f->status = 400;
+		f->message = f->n_host ? "more than one Host header" : "no Host header";
+	}
+}
+
+/*
+ * Authenticate from the headers, and for a request with a body ask the
+ * database whether its role may call the function at all, all before a body
+ * byte is read (and before libmicrohttpd sends 100 Continue, which it does
+ * only when this first call queued no answer).
+ */
+static enum MHD_Result
+authorize(struct MHD_Connection *conn, gw_request *r)
+{
+	gw_error	err = {0};
+	const char *fn;
+	const char *values[1];
+	PGresult   *res = NULL;
+	int			may;
+
+	if (gw_authenticate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+													MHD_HTTP_HEADER_AUTHORIZATION), &r->auth, &err) != 0)
+		return send_error(conn, r, &err, NULL);
+	r->authed = 1;
+	if (r->method != GW_PUT && r->method != GW_POST)
+		return MHD_YES;
+	fn = r->route.resource == GW_RES_IMAGE_INFO ? "product_image.product_put_image_info(integer, jsonb)"
+		: "product_image.product_save_image(integer, bytea)";
+	values[0] = fn;
+	if (run(ST_MAY_CALL, &r->auth, values, NULL, NULL, 0, &res, &err) != 0)
+		return send_error(conn, r, &err, NULL);
+	may = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!may)
+	{
+		gw_error_set(&err, gw_status_for_sqlstate("42501", r->auth.had_credentials), "42501",
+					 "permission denied", NULL, NULL);
+		return send_error(conn, r, &err, NULL);
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result
+first_call(struct MHD_Connection *conn, gw_request *r, const char *url, const char *version)
 {
 	const char *cl;
 	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	framing		fr;
 
+	check_framing(conn, version, &fr);
+	if (fr.status)
+	{
+		r->close = 1;
+		return fail(conn, r, fr.status, fr.status == 501 ? "PGRST501" : "PGRST400", fr.message,
+					NULL, NULL);
+	}
+	r->has_body = fr.n_te > 0 || (fr.n_cl > 0 && strspn(fr.cl, "0") != strlen(fr.cl));
 	gw_parse_route(r->method, url, &r->route);
 	snprintf(r->id, sizeof(r->id), "%d", r->route.product_id);
 	r->fmt = gw_negotiate(accept);
@@ -933,6 +1121,10 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url)
 	if (r->fmt == GW_FMT_NONE)
 		r->fmt = GW_FMT_JSON;
 
+	/* GET, HEAD, DELETE take no body: refused before a byte of it is read */
+	if (r->has_body && r->method != GW_PUT && r->method != GW_POST)
+		return fail(conn, r, 400, "PGRST400", "this method takes no request body", NULL, NULL);
+
 	if (r->method == GW_PUT || r->method == GW_POST)
 	{
 		const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -965,7 +1157,9 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url)
 							"The boundary parameter is missing or invalid.", NULL);
 		}
 	}
-	return MHD_YES;
+	if (r->route.resource == GW_RES_HEALTH)
+		return MHD_YES;
+	return authorize(conn, r);
 }
 
 enum MHD_Result
@@ -974,12 +1168,9 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 				  void **con_cls)
 {
 	gw_request *r = *con_cls;
-	gw_auth		auth;
-	gw_error	err = {0};
 	enum MHD_Result ret;
 
 	(void) cls;
-	(void) version;
 	if (r == NULL)
 	{
 		r = calloc(1, sizeof(*r));
@@ -991,7 +1182,7 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 		r->method = gw_parse_method(method);
 		r->method_name = strdup(method);
 		r->path = strdup(url);
-		return first_call(conn, r, url);
+		return first_call(conn, r, url, version);
 	}
 	if (r->responded)
 	{
@@ -1024,22 +1215,21 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 	}
 
 	/* the whole request is here */
+	r->body_done = 1;
 	if (r->pp && r->parts > 1 && r->part_state != 2)
 		r->body_len = 0;		/* several parts, none a file */
 	if (r->route.resource == GW_RES_HEALTH)
 		return handle_health(conn, r);
-	if (gw_authenticate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-													MHD_HTTP_HEADER_AUTHORIZATION), &auth, &err) != 0)
-		return send_error(conn, r, &err, NULL);
+	if (!r->authed)
+		return MHD_NO;			/* cannot happen: the first call authenticated */
 	if (r->route.resource == GW_RES_IMAGE_INFO)
-		ret = handle_info(conn, r, &auth);
+		ret = handle_info(conn, r, &r->auth);
 	else if (r->method == GW_PUT || r->method == GW_POST)
-		ret = handle_save(conn, r, &auth);
+		ret = handle_save(conn, r, &r->auth);
 	else if (r->method == GW_DELETE)
-		ret = handle_delete(conn, r, &auth);
+		ret = handle_delete(conn, r, &r->auth);
 	else
-		ret = handle_get_image(conn, r, &auth);
-	gw_auth_free(&auth);
+		ret = handle_get_image(conn, r, &r->auth);
 	return ret;
 }
 
@@ -1069,9 +1259,18 @@ gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r->method_name);
 	free(r->part_key);
 	free(r->part_type);
+	gw_auth_free(&r->auth);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&gw_active_requests, 1);
+}
+
+size_t
+gw_unescape_callback(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void) cls;
+	(void) conn;
+	return gw_unescape(s);
 }
 
 void

@@ -255,6 +255,8 @@ main(int argc, char **argv)
 							 MHD_OPTION_NOTIFY_COMPLETED, gw_request_completed, NULL,
 							 MHD_OPTION_NOTIFY_CONNECTION, gw_connection_notify, NULL,
 							 MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int) 1024,
+							 MHD_OPTION_STRICT_FOR_CLIENT, (int) 1,
+							 MHD_OPTION_UNESCAPE_CALLBACK, gw_unescape_callback, NULL,
 							 MHD_OPTION_END);
 	else
 		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
@@ -268,6 +270,8 @@ main(int argc, char **argv)
 							 MHD_OPTION_NOTIFY_COMPLETED, gw_request_completed, NULL,
 							 MHD_OPTION_NOTIFY_CONNECTION, gw_connection_notify, NULL,
 							 MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int) 1024,
+							 MHD_OPTION_STRICT_FOR_CLIENT, (int) 1,
+							 MHD_OPTION_UNESCAPE_CALLBACK, gw_unescape_callback, NULL,
 							 MHD_OPTION_END);
 	if (d == NULL)
 	{

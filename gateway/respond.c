@@ -50,9 +50,13 @@ void
 gw_error_set(gw_error *err, int status, const char *code, const char *message,
 			 const char *details, const char *hint)
 {
+	char		copy[sizeof(err->code)];
+
+	/* code may be err->code itself: copy it before anything is overwritten */
+	snprintf(copy, sizeof(copy), "%s", code ? code : "");
 	gw_error_free(err);
 	err->status = status;
-	snprintf(err->code, sizeof(err->code), "%s", code ? code : "");
+	memcpy(err->code, copy, sizeof(copy));
 	err->message = dup_or_null(message);
 	err->details = dup_or_null(details);
 	err->hint = dup_or_null(hint);

@@ -347,3 +347,48 @@ gw_etag_list(const char *inm)
 	out[o] = '\0';
 	return out;
 }
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode in place, as libmicrohttpd would, except %2F ('/') and %00
+ * (NUL), which stay as sent: routing sees the path's segments as the client
+ * sent them, so "1%2FImageInfo" is one (bad) id segment and "/health%00" is
+ * no route, never another route.  Returns the new length.
+ */
+size_t
+gw_unescape(char *s)
+{
+	char	   *o = s;
+
+	for (const char *p = s; *p;)
+	{
+		int			hi,
+					lo;
+
+		if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0)
+		{
+			char		c = (char) (hi * 16 + lo);
+
+			if (c != '/' && c != '\0')
+			{
+				*o++ = c;
+				p += 3;
+				continue;
+			}
+		}
+		*o++ = *p++;
+	}
+	*o = '\0';
+	return (size_t) (o - s);
+}

@@ -1,0 +1,95 @@
+#!/bin/bash
+# The gateway's resource bounds under hostile clients, measured from /proc on
+# loopback (issue 12): memory before authentication and for authorized
+# uploads against the README's formula, slow-loris heads and bodies, the
+# render slot limit.  Needs the private cluster (scripts/cluster env) and an
+# installed extension.  Asserts behaviour and generous bounds, never timings
+# that could fail by chance; prints the figures.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+GW=${PI_GATEWAY:-$ROOT/gateway/product-image-gateway}
+FX=$ROOT/test/fixtures
+DB=pi_limits
+PORT=${PI_LIMITS_PORT:-18281}
+SECRET=0123456789abcdef0123456789abcdef-test
+PASS=0
+FAILED=0
+TMP=$(mktemp -d)
+PIDS=""
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+ok() { PASS=$((PASS + 1)); }
+bad() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
+URI="host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator password=auth-secret"
+
+# start PORT LOG ARGS...: a gateway; its pid in $GWPID
+start() {
+    local port=$1 log=$2
+    shift 2
+    "$GW" --listen "127.0.0.1:$port" --db-uri "$URI" "$@" 2>>"$log" &
+    GWPID=$!
+    PIDS="$PIDS $GWPID"
+    for _ in $(seq 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/health" && return 0
+        sleep 0.1
+    done
+    echo "gateway on $port did not start:"; cat "$log"; exit 1
+}
+stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+
+psql -X -q -v ON_ERROR_STOP=1 <<SQL >/dev/null
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS $DB;
+CREATE DATABASE $DB;
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_authenticator') THEN
+    CREATE ROLE pi_authenticator LOGIN NOINHERIT PASSWORD 'auth-secret';
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_writer') THEN CREATE ROLE pi_writer NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_reader') THEN CREATE ROLE pi_reader NOLOGIN; END IF;
+END \$\$;
+GRANT pi_writer, pi_reader TO pi_authenticator;
+\c $DB
+CREATE EXTENSION product_image;
+CREATE TABLE product (id int PRIMARY KEY, name text);
+INSERT INTO product SELECT g, 'p' || g FROM generate_series(1, 100) g;
+SELECT product_image.attach('product');
+GRANT USAGE ON SCHEMA product_image TO pi_writer, pi_reader;
+GRANT SELECT ON product_image.blob, product_image.config TO pi_reader;
+GRANT SELECT, INSERT, UPDATE, DELETE ON product_image.blob TO pi_writer;
+GRANT SELECT ON product_image.config TO pi_writer;
+GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
+                          product_image.product_put_image_info(integer, jsonb),
+                          product_image.product_delete_image(integer) TO pi_writer;
+GRANT SELECT, UPDATE (id) ON product TO pi_writer;
+GRANT SELECT ON product TO pi_reader;
+SQL
+
+# ---- memory: 20 unauthenticated 32 MB uploads (no --anon-role) ----
+# Each is answered 401 from its headers and closed: no body byte is buffered.
+start $PORT "$TMP/auth.log" --jwt-secret "$SECRET" --max-body 33554432
+read -r _ rss0 _ peak _ held _ answered _ closed < <(python3 "$ROOT/test/http_load.py" uploads $PORT $GWPID 20 33554432 33554432)
+echo "limits: 20 unauthenticated 32 MB uploads: RSS $rss0 KiB before, peak growth $peak KiB, $answered answered and $closed closed before their body was sent"
+# the formula's share of 20 connections is 20 x 320 KiB; 32 MiB is generous
+[ "$peak" -lt 32768 ] && ok || bad "unauthenticated uploads: the gateway grew by $peak KiB"
+[ $((answered + closed)) = 20 ] && ok || bad "unauthenticated uploads: only $answered + $closed of 20 refused before their body was sent"
+stop $GWPID
+
+# ---- memory: authorized uploads in flight, against the README formula ----
+# 10 uploads of a 4 MiB --max-body each hold all but one byte of their body:
+# the formula gives 10 x (4 MiB + 320 KiB) over the idle gateway.
+start $PORT "$TMP/anon.log" --anon-role pi_writer --max-body 4194304
+read -r _ rss0 _ peak _ held _ answered _ closed < <(python3 "$ROOT/test/http_load.py" uploads $PORT $GWPID 10 4194304 4194303)
+limit=$((10 * (4096 + 320) + 16384))
+echo "limits: 10 authorized 4 MiB uploads in flight: RSS $rss0 -> $held KiB (growth $((held - rss0)) KiB, formula $((10 * (4096 + 320))) KiB)"
+[ $((held - rss0)) -le $limit ] && ok || bad "authorized uploads: growth $((held - rss0)) KiB over the formula's $limit KiB"
+[ "$answered" = 0 ] && [ "$closed" = 0 ] && ok || bad "authorized uploads: $answered answered, $closed closed before their body was sent"
+stop $GWPID
+
+echo "limits: $PASS passed, $FAILED failed"
+psql -X -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
+[ "$FAILED" = 0 ]
