@@ -35,10 +35,16 @@ static const struct
 	int			nparams;
 }			statements[] = {
 	[ST_SAVE] = {"SELECT product_image.product_save_image($1::int, $2::bytea)", 2},
-	[ST_GET_IMAGE] = {"SELECT i->>'MimeType', i->>'Sha256', i->>'UpdatedDate', "
-		"CASE WHEN $2::text = '*' OR i->>'Sha256' = ANY (string_to_array($2::text, ',')) "
-		"THEN NULL ELSE product_image.product_get_image($1::int) END "
-	"FROM product_image.product_get_image_info($1::int) AS i", 2},
+	/*
+	 * The stored image: bytes, ETag and type from one call (one snapshot, on
+	 * one node or a partition behind a proxy), the type from the format
+	 * table; a matching If-None-Match ($2) reads nothing (image NULL: 304).
+	 */
+	[ST_GET_IMAGE] = {"SELECT r.mime_type, r.etag, i->>'UpdatedDate', r.image "
+		"FROM product_image.product_get_image_rendition($1::int, NULL, NULL, NULL, NULL, "
+		"nullif($2::text, '')) r "
+		"LEFT JOIN LATERAL product_image.product_get_image_info($1::int) AS i ON true "
+	"WHERE r.etag IS NOT NULL", 2},
 	/*
 	 * Same columns as ST_GET_IMAGE, with the rendition's own ETag; a matching
 	 * If-None-Match reads and renders nothing (image NULL: 304).
