@@ -180,6 +180,13 @@ expect info_put_array 400 '"code":"22023"' -- -X PUT -H 'Content-Type: applicati
 expect info_put_wrong_type 415 '' -- -X PUT -H 'Content-Type: text/plain' -d '{}' "$(url $A 1 ImageInfo)"
 expect info_put_no_image 404 '"code":"P0002"' -- -X PUT -H 'Content-Type: application/json' -d '{}' "$(url $A 50 ImageInfo)"
 expect info_put_empty 400 '' -- -X PUT -H 'Content-Type: application/json' --data-binary '' "$(url $A 1 ImageInfo)"
+# ImageInfo properties are strings or null, of bounded length; JSON nested past the stack is the client's error
+expect info_put_nested 400 '"code":"22023"' -- -X PUT -H 'Content-Type: application/json' -d '{"Description":{"a":1}}' "$(url $A 1 ImageInfo)"
+/usr/bin/python3 -c 'import sys; sys.stdout.write("{\"Description\": \"" + "x" * 4001 + "\"}")' > "$TMP/long.json"
+expect info_put_too_long 400 '"code":"22001"' -- -X PUT -H 'Content-Type: application/json' --data-binary @"$TMP/long.json" "$(url $A 1 ImageInfo)"
+/usr/bin/python3 -c 'import sys; sys.stdout.write("{\"Description\": " + "[" * 200000 + "]" * 200000 + "}")' > "$TMP/deep.json"
+expect info_put_too_deep 400 '"code":"54001"' -- -X PUT -H 'Content-Type: application/json' --data-binary @"$TMP/deep.json" "$(url $A 1 ImageInfo)"
+expect info_kept_after_refusals 200 '"Description": "front & <back>"' -- "$(url $A 1 ImageInfo)"
 
 # ---- delete ----
 expect delete_204 204 "" -- -X DELETE "$(url $A 2 Image)"
