@@ -3,8 +3,8 @@ EXTENSION = product_image product_image_proxy
 EXTVERSION = 0.3.0
 
 MODULE_big = product_image
-DECODE_OBJS = src/decode/detect.o src/decode/decode.o src/decode/decode_png.o src/decode/decode_jpeg.o \
-	src/decode/decode_gif.o src/decode/decode_tiff.o src/decode/exif.o src/decode/render.o
+include src/decode/sources.mk
+DECODE_OBJS = $(addprefix src/decode/,$(PI_DECODE_OBJS))
 OBJS = src/product_image.o src/product_access.o src/image_check.o src/image_info.o src/image_save.o \
 	src/image_blob.o src/image_render.o \
 	$(DECODE_OBJS)
