@@ -24,16 +24,16 @@ PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-sign-comp
 PG_CFLAGS = $(OPTFLAGS)
 SHLIB_LINK = -lpng -ljpeg -lgif -ltiff -lm
 
-EXTRA_CLEAN = src/decode/pi-inspect src/decode/libpidecode.a
+EXTRA_CLEAN = tools/pi-inspect src/decode/libpidecode.a
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-all: src/decode/pi-inspect gateway
+all: tools/pi-inspect gateway
 
-src/decode/pi-inspect: src/decode/pi_inspect.c $(DECODE_OBJS)
-	$(CC) $(CFLAGS) -Wall -Wextra -Werror -o $@ $^ -lpng -ljpeg -lgif -ltiff -lm
+tools/pi-inspect: tools/pi_inspect.c $(DECODE_OBJS)
+	$(CC) $(CFLAGS) -Wall -Wextra -Werror -Isrc/decode -o $@ $^ $(PI_DECODE_LIBS)
 
 gateway:
 	$(MAKE) -C gateway
@@ -42,7 +42,8 @@ clean: clean-extra
 clean-extra:
 	-$(MAKE) -C gateway clean
 	-$(MAKE) -C fuzz clean
-	rm -f src/decode/pi-inspect-asan bench/libpq_put
+	-$(MAKE) -C tools clean
+	rm -f bench/libpq_put
 
 .PHONY: gateway clean-extra
 

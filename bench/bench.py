@@ -170,7 +170,7 @@ def _pillow_rate(paths, full, min_seconds):
 
 
 def ours_rate(paths, full, min_seconds=1.0):
-    tool = os.path.join(ROOT, "src", "decode", "pi-inspect")
+    tool = os.path.join(ROOT, "tools", "pi-inspect")
     flag = ["--full"] if full else []
     # process start and file reads are measured once and subtracted
     base = timed([tool] + flag + ["--repeat", "1"] + paths)
@@ -183,7 +183,7 @@ def ours_rate(paths, full, min_seconds=1.0):
 
 
 def callgrind_per_header(path):
-    tool = os.path.join(ROOT, "src", "decode", "pi-inspect")
+    tool = os.path.join(ROOT, "tools", "pi-inspect")
 
     def ir(reps):
         out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", tool,

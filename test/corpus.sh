@@ -15,8 +15,8 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 tail -n +2 "$CORPUS/manifest.csv" | cut -d, -f1 > "$TMP/files"
-(cd "$CORPUS" && xargs -a "$TMP/files" "$ROOT/src/decode/pi-inspect" > "$TMP/header.tsv")
-(cd "$CORPUS" && xargs -a "$TMP/files" "$ROOT/src/decode/pi-inspect" --full > "$TMP/full.tsv")
+(cd "$CORPUS" && xargs -a "$TMP/files" "$ROOT/tools/pi-inspect" > "$TMP/header.tsv")
+(cd "$CORPUS" && xargs -a "$TMP/files" "$ROOT/tools/pi-inspect" --full > "$TMP/full.tsv")
 python3 "$ROOT/test/corpus_compare.py" "$CORPUS" "$TMP/header.tsv" "$TMP/full.tsv"
 
 # Through the backend: one session per mode; a crash ends the session and fails.

@@ -6,8 +6,8 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CORPUS=${PI_CORPUS:-$ROOT/../shared/corpus}
-make -s -C "$ROOT/src/decode" pi-inspect-asan
-BIN=$ROOT/src/decode/pi-inspect-asan
+make -s -C "$ROOT/tools" pi-inspect-asan
+BIN=$ROOT/tools/pi-inspect-asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98
 TMP=$(mktemp -d)
@@ -86,15 +86,15 @@ for args in "--render 640 480 png $R/noise.jpg" "--render 300 200 gif $R/half_cl
     [ "$code" = 0 ] || { echo "decoder: no cancel: $args gave $code, want 0"; exit 1; }
 done
 echo "decoder: cancellation stops full decoding and rendering between rows (ASan+LSan clean)"
-make -s -C "$ROOT" src/decode/pi-inspect >/dev/null
-/usr/bin/python3 "$ROOT/test/render_check.py" "$ROOT/src/decode/pi-inspect" "$ROOT/test/fixtures/render" > "$TMP/render_check" ||
+make -s -C "$ROOT" tools/pi-inspect >/dev/null
+/usr/bin/python3 "$ROOT/test/render_check.py" "$ROOT/tools/pi-inspect" "$ROOT/test/fixtures/render" > "$TMP/render_check" ||
     { cat "$TMP/render_check"; exit 1; }
 echo "decoder: renditions: $(grep -c '^ok' "$TMP/render_check") checks of sizes, orientation, colour, alpha and quality pass"
 
 # No library may write to stderr (libpng, libtiff and libjpeg would by default):
 # the plain build, every fixture, crasher and corpus file, both modes, stderr kept.
-PLAIN=$ROOT/src/decode/pi-inspect
-make -s -C "$ROOT" src/decode/pi-inspect >/dev/null
+PLAIN=$ROOT/tools/pi-inspect
+make -s -C "$ROOT" tools/pi-inspect >/dev/null
 : > "$TMP/stderr"
 for flag in "" --full "--render 40 30 jpeg" "--render 40 30 png" "--render 40 30 gif"; do
     # shellcheck disable=SC2086

@@ -1,5 +1,5 @@
 /*
- * pi_inspect.c
+ * tools/pi_inspect.c
  *		Run the decoder on files, outside PostgreSQL: one tab-separated line
  *		per file.  Used by the corpus conformance run, the crasher replay and
  *		the decode benchmark.
