@@ -4,50 +4,7 @@
  */
 #include "decode_internal.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-
-int
-pi_fail(pi_job *job, int code, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (job->msg[0] == '\0')
-	{
-		va_start(ap, fmt);
-		vsnprintf(job->msg, PI_MESSAGE_LEN, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
-int
-pi_row_done(pi_job *job)
-{
-	if (job->cancelled != NULL && (++job->rows & 63) == 0 && job->cancelled(job->cancel_arg))
-		return pi_fail(job, PI_ERR_CANCELLED, "cancelled");
-	return PI_OK;
-}
-
-int
-pi_add_frame(pi_job *job, uint32_t width, uint32_t height)
-{
-	uint64_t	pixels;
-
-	if (width == 0 || height == 0)
-		return pi_fail(job, PI_ERR_CORRUPT, "image has zero width or height (%u x %u)",
-					   width, height);
-	pixels = (uint64_t) width * (uint64_t) height;	/* cannot overflow 64 bits */
-	if (pixels > job->max_pixels ||
-		job->header->total_pixels > job->max_pixels - pixels)
-		return pi_fail(job, PI_ERR_LIMIT_PIXELS,
-					   "image has %llu pixels or more, the limit is %llu",
-					   (unsigned long long) (job->header->total_pixels + pixels),
-					   (unsigned long long) job->max_pixels);
-	job->header->total_pixels += pixels;
-	return PI_OK;
-}
 
 int
 pi_decode(const uint8_t *data, size_t len, pi_mode mode,

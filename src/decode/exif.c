@@ -2,7 +2,7 @@
  * exif.c
  *		Read the orientation tag from an EXIF block, trusting no offset.
  */
-#include "decode_internal.h"
+#include "exif.h"
 
 /* Read a 16- or 32-bit value in the block's byte order. */
 static uint32_t

@@ -47,29 +47,6 @@ struct pi_sink
 	int			begun;
 };
 
-int
-pi_buf_append(pi_buf *buf, const void *bytes, size_t n)
-{
-	if (n > buf->max - buf->len)
-		return PI_ERR_LIMIT_BYTES;
-	if (buf->len + n > buf->cap)
-	{
-		size_t		cap = buf->cap ? buf->cap : 16384;
-		uint8_t    *p;
-
-		while (cap < buf->len + n)
-			cap = (cap > buf->max / 2) ? buf->max : cap * 2;
-		p = realloc(buf->data, cap);
-		if (p == NULL)
-			return PI_ERR_NOMEM;
-		buf->data = p;
-		buf->cap = cap;
-	}
-	memcpy(buf->data + buf->len, bytes, n);
-	buf->len += n;
-	return PI_OK;
-}
-
 pi_format
 pi_render_format(pi_format source, pi_format requested)
 {
