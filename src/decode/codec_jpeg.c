@@ -1,5 +1,5 @@
 /*
- * decode_jpeg.c
+ * codec_jpeg.c
  *		JPEG header and stream validation with libjpeg-turbo.
  *
  * libjpeg reports fatal errors through error_exit, which we turn into a
@@ -20,19 +20,19 @@
 
 #define PI_JPEG_MAX_SCANS 500
 
-typedef struct jpeg_ctx
+typedef struct pi_jpeg_ctx
 {
 	struct jpeg_error_mgr pub;	/* must be first */
 	jmp_buf		jump;
 	pi_job	   *job;
 	int			code;
-} jpeg_ctx;
+} pi_jpeg_ctx;
 
 /* Keep libjpeg's message and unwind. */
 static void
-jpeg_on_error(j_common_ptr cinfo)
+pi_jpeg_on_error(j_common_ptr cinfo)
 {
-	jpeg_ctx   *ctx = (jpeg_ctx *) cinfo->err;
+	pi_jpeg_ctx   *ctx = (pi_jpeg_ctx *) cinfo->err;
 	char		buf[JMSG_LENGTH_MAX];
 
 	(*cinfo->err->format_message) (cinfo, buf);
@@ -45,33 +45,33 @@ jpeg_on_error(j_common_ptr cinfo)
 
 /* Warnings (level -1) are fatal in full mode; trace messages are dropped. */
 static void
-jpeg_on_message(j_common_ptr cinfo, int level)
+pi_jpeg_on_message(j_common_ptr cinfo, int level)
 {
-	jpeg_ctx   *ctx = (jpeg_ctx *) cinfo->err;
+	pi_jpeg_ctx   *ctx = (pi_jpeg_ctx *) cinfo->err;
 
 	if (level >= 0)
 		return;
 	cinfo->err->num_warnings++;
 	if (ctx->job->mode == PI_MODE_FULL)
-		jpeg_on_error(cinfo);
+		pi_jpeg_on_error(cinfo);
 }
 
 /* Never print. */
 static void
-jpeg_on_output(j_common_ptr cinfo)
+pi_jpeg_on_output(j_common_ptr cinfo)
 {
 	(void) cinfo;
 }
 
 /* Our error manager: messages kept, never printed, errors unwind to ctx->jump. */
 static struct jpeg_error_mgr *
-jpeg_init_errors(jpeg_ctx *ctx, pi_job *job, int code)
+pi_jpeg_init_errors(pi_jpeg_ctx *ctx, pi_job *job, int code)
 {
 	struct jpeg_error_mgr *err = jpeg_std_error(&ctx->pub);
 
-	ctx->pub.error_exit = jpeg_on_error;
-	ctx->pub.emit_message = jpeg_on_message;
-	ctx->pub.output_message = jpeg_on_output;
+	ctx->pub.error_exit = pi_jpeg_on_error;
+	ctx->pub.emit_message = pi_jpeg_on_message;
+	ctx->pub.output_message = pi_jpeg_on_output;
 	ctx->job = job;
 	ctx->code = code;
 	return err;
@@ -79,10 +79,10 @@ jpeg_init_errors(jpeg_ctx *ctx, pi_job *job, int code)
 
 /* Refuse pathological progressive files before they burn CPU. */
 static void
-jpeg_on_progress(j_common_ptr cinfo)
+pi_jpeg_on_progress(j_common_ptr cinfo)
 {
 	j_decompress_ptr dinfo = (j_decompress_ptr) cinfo;
-	jpeg_ctx   *ctx = (jpeg_ctx *) cinfo->err;
+	pi_jpeg_ctx   *ctx = (pi_jpeg_ctx *) cinfo->err;
 
 	if (dinfo->input_scan_number > PI_JPEG_MAX_SCANS)
 	{
@@ -98,7 +98,7 @@ jpeg_on_progress(j_common_ptr cinfo)
  * Called under the caller's setjmp; *buf is freed by the caller.
  */
 static int
-jpeg_render(pi_job *job, j_decompress_ptr cinfo, uint8_t *volatile *buf)
+pi_jpeg_render(pi_job *job, j_decompress_ptr cinfo, uint8_t *volatile *buf)
 {
 	uint32_t	want_w,
 				want_h;
@@ -155,12 +155,12 @@ pi_decode_jpeg(pi_job *job)
 	pi_header  *h = job->header;
 	struct jpeg_decompress_struct cinfo;
 	struct jpeg_progress_mgr progress;
-	jpeg_ctx	ctx;
+	pi_jpeg_ctx	ctx;
 	uint8_t    *volatile row = NULL;
 	volatile int rc = PI_OK;
 
 	memset(&cinfo, 0, sizeof(cinfo));
-	cinfo.err = jpeg_init_errors(&ctx, job, PI_ERR_CORRUPT);
+	cinfo.err = pi_jpeg_init_errors(&ctx, job, PI_ERR_CORRUPT);
 
 	if (setjmp(ctx.jump))
 	{
@@ -169,7 +169,7 @@ pi_decode_jpeg(pi_job *job)
 	}
 
 	jpeg_create_decompress(&cinfo);
-	progress.progress_monitor = jpeg_on_progress;
+	progress.progress_monitor = pi_jpeg_on_progress;
 	cinfo.progress = &progress;
 	jpeg_mem_src(&cinfo, job->data, (unsigned long) job->len);
 	jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
@@ -214,7 +214,7 @@ pi_decode_jpeg(pi_job *job)
 
 	rc = pi_add_frame(job, h->width, h->height);
 	if (rc == PI_OK && job->sink != NULL)
-		rc = jpeg_render(job, &cinfo, &row);
+		rc = pi_jpeg_render(job, &cinfo, &row);
 	if (rc != PI_OK || job->mode != PI_MODE_FULL || job->sink != NULL)
 		goto done;
 
@@ -262,27 +262,27 @@ done:
 /* A destination manager writing into a pi_buf, 64 KiB at a time. */
 #define PI_JPEG_CHUNK 65536
 
-typedef struct jpeg_dst
+typedef struct pi_jpeg_dst
 {
 	struct jpeg_destination_mgr pub;	/* must be first */
 	pi_buf	   *buf;
-	jpeg_ctx   *ctx;
+	pi_jpeg_ctx   *ctx;
 	JOCTET		chunk[PI_JPEG_CHUNK];
-} jpeg_dst;
+} pi_jpeg_dst;
 
 static void
-jpeg_dst_init(j_compress_ptr cinfo)
+pi_jpeg_dst_init(j_compress_ptr cinfo)
 {
-	jpeg_dst   *d = (jpeg_dst *) cinfo->dest;
+	pi_jpeg_dst   *d = (pi_jpeg_dst *) cinfo->dest;
 
 	d->pub.next_output_byte = d->chunk;
 	d->pub.free_in_buffer = PI_JPEG_CHUNK;
 }
 
 static void
-jpeg_dst_put(j_compress_ptr cinfo, size_t n)
+pi_jpeg_dst_put(j_compress_ptr cinfo, size_t n)
 {
-	jpeg_dst   *d = (jpeg_dst *) cinfo->dest;
+	pi_jpeg_dst   *d = (pi_jpeg_dst *) cinfo->dest;
 	int			rc = pi_buf_append(d->buf, d->chunk, n);
 
 	if (rc != PI_OK)
@@ -296,16 +296,16 @@ jpeg_dst_put(j_compress_ptr cinfo, size_t n)
 }
 
 static boolean
-jpeg_dst_empty(j_compress_ptr cinfo)
+pi_jpeg_dst_empty(j_compress_ptr cinfo)
 {
-	jpeg_dst_put(cinfo, PI_JPEG_CHUNK);
+	pi_jpeg_dst_put(cinfo, PI_JPEG_CHUNK);
 	return TRUE;
 }
 
 static void
-jpeg_dst_term(j_compress_ptr cinfo)
+pi_jpeg_dst_term(j_compress_ptr cinfo)
 {
-	jpeg_dst_put(cinfo, PI_JPEG_CHUNK - cinfo->dest->free_in_buffer);
+	pi_jpeg_dst_put(cinfo, PI_JPEG_CHUNK - cinfo->dest->free_in_buffer);
 }
 
 /* Encode RGBA rows as a baseline JPEG, flattening any alpha on white. */
@@ -314,29 +314,29 @@ pi_encode_jpeg(pi_job *job, const uint8_t *rgba, uint32_t w, uint32_t h,
 			   int quality, pi_buf *out)
 {
 	struct jpeg_compress_struct cinfo;
-	jpeg_ctx	ctx;
-	jpeg_dst   *volatile dst = NULL;
+	pi_jpeg_ctx	ctx;
+	pi_jpeg_dst   *volatile dst = NULL;
 	uint8_t    *volatile row = NULL;
 	volatile int rc = PI_OK;
 
 	memset(&cinfo, 0, sizeof(cinfo));
-	cinfo.err = jpeg_init_errors(&ctx, job, PI_ERR_INTERNAL);
+	cinfo.err = pi_jpeg_init_errors(&ctx, job, PI_ERR_INTERNAL);
 	if (setjmp(ctx.jump))
 	{
 		rc = ctx.code;
 		goto done;
 	}
 	jpeg_create_compress(&cinfo);
-	dst = malloc(sizeof(jpeg_dst));
+	dst = malloc(sizeof(pi_jpeg_dst));
 	row = malloc((size_t) w * 3);
 	if (dst == NULL || row == NULL)
 	{
 		rc = pi_fail(job, PI_ERR_NOMEM, "cannot allocate a row of %u pixels", w);
 		goto done;
 	}
-	dst->pub.init_destination = jpeg_dst_init;
-	dst->pub.empty_output_buffer = jpeg_dst_empty;
-	dst->pub.term_destination = jpeg_dst_term;
+	dst->pub.init_destination = pi_jpeg_dst_init;
+	dst->pub.empty_output_buffer = pi_jpeg_dst_empty;
+	dst->pub.term_destination = pi_jpeg_dst_term;
 	dst->buf = out;
 	dst->ctx = &ctx;
 	cinfo.dest = &dst->pub;

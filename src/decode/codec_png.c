@@ -1,5 +1,5 @@
 /*
- * decode_png.c
+ * codec_png.c
  *		PNG header and stream validation with libpng.
  *
  * libpng reports errors by longjmp to the setjmp in pi_decode_png; nothing
@@ -17,17 +17,17 @@
 
 #define PI_PNG_MAX_CHUNK ((size_t) 8 * 1024 * 1024)
 
-typedef struct png_src
+typedef struct pi_png_src
 {
 	pi_job	   *job;
 	size_t		pos;
-} png_src;
+} pi_png_src;
 
 /* libpng error callback: keep the message, unwind to our setjmp. */
 static void
-png_on_error(png_structp png, png_const_charp message)
+pi_png_on_error(png_structp png, png_const_charp message)
 {
-	png_src    *src = (png_src *) png_get_error_ptr(png);
+	pi_png_src    *src = (pi_png_src *) png_get_error_ptr(png);
 
 	pi_fail(src->job, PI_ERR_CORRUPT, "libpng: %s", message);
 	png_longjmp(png, 1);
@@ -35,7 +35,7 @@ png_on_error(png_structp png, png_const_charp message)
 
 /* libpng warning callback: warnings are not failures and never reach stderr. */
 static void
-png_on_warning(png_structp png, png_const_charp message)
+pi_png_on_warning(png_structp png, png_const_charp message)
 {
 	(void) png;
 	(void) message;
@@ -43,9 +43,9 @@ png_on_warning(png_structp png, png_const_charp message)
 
 /* libpng read callback: serve bytes from the buffer, error past its end. */
 static void
-png_read_mem(png_structp png, png_bytep out, size_t n)
+pi_png_read_mem(png_structp png, png_bytep out, size_t n)
 {
-	png_src    *src = (png_src *) png_get_io_ptr(png);
+	pi_png_src    *src = (pi_png_src *) png_get_io_ptr(png);
 
 	if (n > src->job->len - src->pos)
 		png_error(png, "unexpected end of data");
@@ -67,7 +67,7 @@ png_read_mem(png_structp png, png_bytep out, size_t n)
  * (num_frames 0 or over 2^31 - 1, or acTL twice).
  */
 static int
-png_scan_chunks(pi_job *job, uint32_t *apng_frames)
+pi_png_scan_chunks(pi_job *job, uint32_t *apng_frames)
 {
 	const uint8_t *d = job->data;
 	size_t		pos = 8;
@@ -125,7 +125,7 @@ png_scan_chunks(pi_job *job, uint32_t *apng_frames)
  * setjmp; *buf is freed by the caller.
  */
 static int
-png_render(pi_job *job, png_structp png, png_infop info, uint8_t *volatile *buf)
+pi_png_render(pi_job *job, png_structp png, png_infop info, uint8_t *volatile *buf)
 {
 	uint32_t	want_w,
 				want_h,
@@ -186,7 +186,7 @@ int
 pi_decode_png(pi_job *job)
 {
 	pi_header  *h = job->header;
-	png_src		src = {job, 0};
+	pi_png_src		src = {job, 0};
 	png_structp png;
 	png_infop	info = NULL;
 	uint8_t    *volatile row = NULL;
@@ -197,12 +197,12 @@ pi_decode_png(pi_job *job)
 				color_type,
 				interlace;
 
-	rc = png_scan_chunks(job, &h->frames);	/* 0 unless an APNG */
+	rc = pi_png_scan_chunks(job, &h->frames);	/* 0 unless an APNG */
 	if (h->frames == 0)
 		h->frames = 1;
 	if (rc != PI_OK)
 		return rc;
-	png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_on_error, png_on_warning);
+	png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, pi_png_on_error, pi_png_on_warning);
 	if (png == NULL)
 		return pi_fail(job, PI_ERR_NOMEM, "libpng: cannot create read struct");
 	info = png_create_info_struct(png);
@@ -220,7 +220,7 @@ pi_decode_png(pi_job *job)
 		goto done;
 	}
 
-	png_set_read_fn(png, &src, png_read_mem);
+	png_set_read_fn(png, &src, pi_png_read_mem);
 	/* our own max_pixels applies, not libpng's default 1M x 1M */
 	png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
 	/* decompressed ancillary chunks (iCCP, zTXt, iTXt) get 8 MiB at most */
@@ -265,7 +265,7 @@ pi_decode_png(pi_job *job)
 
 	rc = pi_add_frame(job, width, height);
 	if (rc == PI_OK && job->sink != NULL)
-		rc = png_render(job, png, info, &row);
+		rc = pi_png_render(job, png, info, &row);
 	if (rc != PI_OK || job->mode != PI_MODE_FULL || job->sink != NULL)
 		goto done;
 
@@ -304,17 +304,17 @@ done:
 	return rc;
 }
 
-typedef struct png_dst
+typedef struct pi_png_dst
 {
-	png_src		src;			/* first: the error callback reads it */
+	pi_png_src		src;			/* first: the error callback reads it */
 	pi_buf	   *buf;
 	int			code;
-} png_dst;
+} pi_png_dst;
 
 static void
-png_write_mem(png_structp png, png_bytep bytes, size_t n)
+pi_png_write_mem(png_structp png, png_bytep bytes, size_t n)
 {
-	png_dst    *dst = (png_dst *) png_get_io_ptr(png);
+	pi_png_dst    *dst = (pi_png_dst *) png_get_io_ptr(png);
 	int			rc = pi_buf_append(dst->buf, bytes, n);
 
 	if (rc != PI_OK)
@@ -325,7 +325,7 @@ png_write_mem(png_structp png, png_bytep bytes, size_t n)
 }
 
 static void
-png_flush_mem(png_structp png)
+pi_png_flush_mem(png_structp png)
 {
 	(void) png;
 }
@@ -335,13 +335,13 @@ int
 pi_encode_png(pi_job *job, const uint8_t *rgba, uint32_t w, uint32_t h,
 			  int has_alpha, int level, pi_buf *out)
 {
-	png_dst		dst = {{job, 0}, out, PI_ERR_INTERNAL};
+	pi_png_dst		dst = {{job, 0}, out, PI_ERR_INTERNAL};
 	png_structp png;
 	png_infop	info = NULL;
 	uint8_t    *volatile row = NULL;
 	volatile int rc = PI_OK;
 
-	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &dst, png_on_error, png_on_warning);
+	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &dst, pi_png_on_error, pi_png_on_warning);
 	if (png == NULL)
 		return pi_fail(job, PI_ERR_NOMEM, "libpng: cannot create write struct");
 	info = png_create_info_struct(png);
@@ -355,7 +355,7 @@ pi_encode_png(pi_job *job, const uint8_t *rgba, uint32_t w, uint32_t h,
 		rc = dst.code;
 		goto done;
 	}
-	png_set_write_fn(png, &dst, png_write_mem, png_flush_mem);
+	png_set_write_fn(png, &dst, pi_png_write_mem, pi_png_flush_mem);
 	png_set_compression_level(png, level);
 	png_set_IHDR(png, info, w, h, 8, has_alpha ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
 				 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);

@@ -1,5 +1,5 @@
 /*
- * decode_tiff.c
+ * codec_tiff.c
  *		TIFF and BigTIFF header and stream validation with libtiff.
  *
  * libtiff reports through per-handle error and warning handlers (libtiff
@@ -24,17 +24,17 @@
 #define PI_TIFF_MAX_ALLOC	((tmsize_t) 256 * 1024 * 1024)
 #define PI_TIFF_MAX_PAGES	10000
 
-typedef struct tiff_src
+typedef struct pi_tiff_src
 {
 	pi_job	   *job;
 	uint64_t	pos;
 	int			errors;			/* errors reported since last reset */
-} tiff_src;
+} pi_tiff_src;
 
 static tmsize_t
-tiff_read(thandle_t h, void *buf, tmsize_t size)
+pi_tiff_read(thandle_t h, void *buf, tmsize_t size)
 {
-	tiff_src   *src = (tiff_src *) h;
+	pi_tiff_src   *src = (pi_tiff_src *) h;
 	uint64_t	left;
 
 	if (size <= 0 || src->pos >= src->job->len)
@@ -48,7 +48,7 @@ tiff_read(thandle_t h, void *buf, tmsize_t size)
 }
 
 static tmsize_t
-tiff_write(thandle_t h, void *buf, tmsize_t size)
+pi_tiff_write(thandle_t h, void *buf, tmsize_t size)
 {
 	(void) h;
 	(void) buf;
@@ -57,9 +57,9 @@ tiff_write(thandle_t h, void *buf, tmsize_t size)
 }
 
 static toff_t
-tiff_seek(thandle_t h, toff_t off, int whence)
+pi_tiff_seek(thandle_t h, toff_t off, int whence)
 {
-	tiff_src   *src = (tiff_src *) h;
+	pi_tiff_src   *src = (pi_tiff_src *) h;
 	uint64_t	base;
 
 	switch (whence)
@@ -83,22 +83,22 @@ tiff_seek(thandle_t h, toff_t off, int whence)
 }
 
 static int
-tiff_close(thandle_t h)
+pi_tiff_close(thandle_t h)
 {
 	(void) h;
 	return 0;
 }
 
 static toff_t
-tiff_size(thandle_t h)
+pi_tiff_size(thandle_t h)
 {
-	return (toff_t) ((tiff_src *) h)->job->len;
+	return (toff_t) ((pi_tiff_src *) h)->job->len;
 }
 
 static int
-tiff_map(thandle_t h, void **base, toff_t *size)
+pi_tiff_map(thandle_t h, void **base, toff_t *size)
 {
-	tiff_src   *src = (tiff_src *) h;
+	pi_tiff_src   *src = (pi_tiff_src *) h;
 
 	*base = (void *) src->job->data;
 	*size = (toff_t) src->job->len;
@@ -106,7 +106,7 @@ tiff_map(thandle_t h, void **base, toff_t *size)
 }
 
 static void
-tiff_unmap(thandle_t h, void *base, toff_t size)
+pi_tiff_unmap(thandle_t h, void *base, toff_t size)
 {
 	(void) h;
 	(void) base;
@@ -115,9 +115,9 @@ tiff_unmap(thandle_t h, void *base, toff_t size)
 
 /* Record libtiff's first error; returning 1 keeps it from the global handler. */
 static int
-tiff_on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
+pi_tiff_on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
 {
-	tiff_src   *src = (tiff_src *) user;
+	pi_tiff_src   *src = (pi_tiff_src *) user;
 	char		buf[PI_MESSAGE_LEN];
 
 	(void) tif;
@@ -129,7 +129,7 @@ tiff_on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_lis
 }
 
 static int
-tiff_on_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
+pi_tiff_on_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
 {
 	(void) tif;
 	(void) user;
@@ -141,7 +141,7 @@ tiff_on_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_l
 
 /* Read what one directory says; the first page fills the header. */
 static int
-tiff_read_page(pi_job *job, TIFF *tif, uint32_t page)
+pi_tiff_read_page(pi_job *job, TIFF *tif, uint32_t page)
 {
 	pi_header  *h = job->header;
 	uint32_t	width = 0,
@@ -207,7 +207,7 @@ tiff_read_page(pi_job *job, TIFF *tif, uint32_t page)
 
 /* Decode every strip or tile of the current page, one at a time. */
 static int
-tiff_decode_page(pi_job *job, TIFF *tif, tiff_src *src)
+pi_tiff_decode_page(pi_job *job, TIFF *tif, pi_tiff_src *src)
 {
 	int			tiled = TIFFIsTiled(tif);
 	uint64_t	size = tiled ? TIFFTileSize64(tif) : TIFFStripSize64(tif);
@@ -251,7 +251,7 @@ tiff_decode_page(pi_job *job, TIFF *tif, tiff_src *src)
  * rows in stored order (the orientation tag is applied by the renderer).
  */
 static int
-tiff_render(pi_job *job, TIFF *tif, tiff_src *src)
+pi_tiff_render(pi_job *job, TIFF *tif, pi_tiff_src *src)
 {
 	TIFFRGBAImage img;
 	char		emsg[1024];
@@ -320,7 +320,7 @@ done:
 int
 pi_decode_tiff(pi_job *job)
 {
-	tiff_src	src = {job, 0, 0};
+	pi_tiff_src	src = {job, 0, 0};
 	TIFFOpenOptions *opts;
 	TIFF	   *tif;
 	uint32_t	pages = 0;
@@ -330,11 +330,11 @@ pi_decode_tiff(pi_job *job)
 	if (opts == NULL)
 		return pi_fail(job, PI_ERR_NOMEM, "libtiff: cannot allocate options");
 	TIFFOpenOptionsSetMaxSingleMemAlloc(opts, PI_TIFF_MAX_ALLOC);
-	TIFFOpenOptionsSetErrorHandlerExtR(opts, tiff_on_error, &src);
-	TIFFOpenOptionsSetWarningHandlerExtR(opts, tiff_on_warning, &src);
-	/* "m": no memory mapping, so every read goes through tiff_read's bounds */
-	tif = TIFFClientOpenExt("image", "rm", (thandle_t) &src, tiff_read, tiff_write,
-							tiff_seek, tiff_close, tiff_size, tiff_map, tiff_unmap, opts);
+	TIFFOpenOptionsSetErrorHandlerExtR(opts, pi_tiff_on_error, &src);
+	TIFFOpenOptionsSetWarningHandlerExtR(opts, pi_tiff_on_warning, &src);
+	/* "m": no memory mapping, so every read goes through pi_tiff_read's bounds */
+	tif = TIFFClientOpenExt("image", "rm", (thandle_t) &src, pi_tiff_read, pi_tiff_write,
+							pi_tiff_seek, pi_tiff_close, pi_tiff_size, pi_tiff_map, pi_tiff_unmap, opts);
 	TIFFOpenOptionsFree(opts);
 	if (tif == NULL)
 		return pi_fail(job, PI_ERR_CORRUPT, "libtiff: cannot read the TIFF header");
@@ -346,17 +346,17 @@ pi_decode_tiff(pi_job *job)
 		/* errors libtiff reported while reading the directory but recovered from */
 		src.errors = 0;
 		job->msg[0] = '\0';
-		rc = tiff_read_page(job, tif, pages);
+		rc = pi_tiff_read_page(job, tif, pages);
 		if (rc != PI_OK)
 			break;
 		if (job->sink != NULL)
 		{
-			rc = tiff_render(job, tif, &src);
+			rc = pi_tiff_render(job, tif, &src);
 			break;
 		}
 		if (job->mode == PI_MODE_FULL)
 		{
-			rc = tiff_decode_page(job, tif, &src);
+			rc = pi_tiff_decode_page(job, tif, &src);
 			if (rc != PI_OK)
 				break;
 		}

@@ -1,5 +1,5 @@
 /*
- * decode_gif.c
+ * codec_gif.c
  *		GIF header and stream validation with giflib.
  *
  * giflib returns error codes (no longjmp).  Header mode walks the block
@@ -23,17 +23,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct gif_src
+typedef struct pi_gif_src
 {
 	pi_job	   *job;
 	size_t		pos;
-} gif_src;
+} pi_gif_src;
 
 /* giflib input callback: copy up to n bytes, fewer at the end. */
 static int
-gif_read_mem(GifFileType *gif, GifByteType *out, int n)
+pi_gif_read_mem(GifFileType *gif, GifByteType *out, int n)
 {
-	gif_src    *src = (gif_src *) gif->UserData;
+	pi_gif_src    *src = (pi_gif_src *) gif->UserData;
 	size_t		left = src->job->len - src->pos;
 	size_t		k = (n < 0) ? 0 : (size_t) n;
 
@@ -46,7 +46,7 @@ gif_read_mem(GifFileType *gif, GifByteType *out, int n)
 
 /* Turn a giflib error into our code and message. */
 static int
-gif_error(pi_job *job, int err)
+pi_gif_error(pi_job *job, int err)
 {
 	const char *s = GifErrorString(err);
 
@@ -60,7 +60,7 @@ gif_error(pi_job *job, int err)
  * screen and frame the 1-based frame that grew it (0: not grown).
  */
 static int
-gif_check_canvas(pi_job *job, uint32_t w, uint32_t h,
+pi_gif_check_canvas(pi_job *job, uint32_t w, uint32_t h,
 				 uint32_t screen_w, uint32_t screen_h, uint32_t frame)
 {
 	uint64_t	pixels = (uint64_t) w * h;	/* at most 131070^2: no overflow */
@@ -85,7 +85,7 @@ gif_check_canvas(pi_job *job, uint32_t w, uint32_t h,
  * freed by the caller.
  */
 static int
-gif_render(pi_job *job, GifFileType *gif, int trans, GifByteType **buf)
+pi_gif_render(pi_job *job, GifFileType *gif, int trans, GifByteType **buf)
 {
 	const pi_header *h = job->header;
 	const ColorMapObject *map = gif->Image.ColorMap ? gif->Image.ColorMap : gif->SColorMap;
@@ -113,14 +113,14 @@ gif_render(pi_job *job, GifFileType *gif, int trans, GifByteType **buf)
 		for (int pass = 0; pass < 4; pass++)
 			for (uint32_t y = start[pass]; y < fh; y += step[pass])
 				if (DGifGetLine(gif, frame + (size_t) y * fw, (int) fw) == GIF_ERROR)
-					return gif_error(job, gif->Error);
+					return pi_gif_error(job, gif->Error);
 				else if ((rc = pi_row_done(job)) != PI_OK)
 					return rc;
 	}
 	else
 		for (uint32_t y = 0; y < fh; y++)
 			if (DGifGetLine(gif, frame + (size_t) y * fw, (int) fw) == GIF_ERROR)
-				return gif_error(job, gif->Error);
+				return pi_gif_error(job, gif->Error);
 			else if ((rc = pi_row_done(job)) != PI_OK)
 				return rc;
 
@@ -161,7 +161,7 @@ int
 pi_decode_gif(pi_job *job)
 {
 	pi_header  *h = job->header;
-	gif_src		src = {job, 0};
+	pi_gif_src		src = {job, 0};
 	GifFileType *gif;
 	GifByteType *line = NULL;
 	int			err = 0,
@@ -171,9 +171,9 @@ pi_decode_gif(pi_job *job)
 				canvas_w,		/* the screen grown by every frame so far */
 				canvas_h;
 
-	gif = DGifOpen(&src, gif_read_mem, &err);
+	gif = DGifOpen(&src, pi_gif_read_mem, &err);
 	if (gif == NULL)
-		return gif_error(job, err);
+		return pi_gif_error(job, err);
 
 	h->width = (uint32_t) gif->SWidth;
 	h->height = (uint32_t) gif->SHeight;
@@ -188,7 +188,7 @@ pi_decode_gif(pi_job *job)
 	}
 	canvas_w = h->width;
 	canvas_h = h->height;
-	rc = gif_check_canvas(job, canvas_w, canvas_h, canvas_w, canvas_h, 0);
+	rc = pi_gif_check_canvas(job, canvas_w, canvas_h, canvas_w, canvas_h, 0);
 	if (rc != PI_OK)
 		goto done;
 
@@ -204,7 +204,7 @@ pi_decode_gif(pi_job *job)
 			/* a stray byte between blocks is skipped, as browsers and Pillow do */
 			if (gif->Error == D_GIF_ERR_WRONG_RECORD)
 				continue;
-			rc = gif_error(job, gif->Error);
+			rc = pi_gif_error(job, gif->Error);
 			goto done;
 		}
 		if (type == TERMINATE_RECORD_TYPE)
@@ -216,7 +216,7 @@ pi_decode_gif(pi_job *job)
 
 			if (DGifGetExtension(gif, &code, &ext) == GIF_ERROR)
 			{
-				rc = gif_error(job, gif->Error);
+				rc = pi_gif_error(job, gif->Error);
 				goto done;
 			}
 			while (ext != NULL)
@@ -228,7 +228,7 @@ pi_decode_gif(pi_job *job)
 				code = -1;		/* only the first sub-block carries the flags */
 				if (DGifGetExtensionNext(gif, &ext) == GIF_ERROR)
 				{
-					rc = gif_error(job, gif->Error);
+					rc = pi_gif_error(job, gif->Error);
 					goto done;
 				}
 			}
@@ -242,7 +242,7 @@ pi_decode_gif(pi_job *job)
 
 			if (DGifGetImageDesc(gif) == GIF_ERROR)
 			{
-				rc = gif_error(job, gif->Error);
+				rc = pi_gif_error(job, gif->Error);
 				goto done;
 			}
 			fw = (uint32_t) gif->Image.Width;
@@ -264,14 +264,14 @@ pi_decode_gif(pi_job *job)
 			{
 				canvas_w = right > canvas_w ? right : canvas_w;
 				canvas_h = bottom > canvas_h ? bottom : canvas_h;
-				rc = gif_check_canvas(job, canvas_w, canvas_h,
+				rc = pi_gif_check_canvas(job, canvas_w, canvas_h,
 									  (uint32_t) gif->SWidth, (uint32_t) gif->SHeight, frames + 1);
 				if (rc != PI_OK)
 					goto done;
 			}
 			if (job->sink != NULL)
 			{
-				rc = gif_render(job, gif, trans, &line);
+				rc = pi_gif_render(job, gif, trans, &line);
 				goto done;
 			}
 			if (job->mode == PI_MODE_FULL)
@@ -286,7 +286,7 @@ pi_decode_gif(pi_job *job)
 				for (uint32_t y = 0; y < fh; y++)
 					if (DGifGetLine(gif, line, (int) fw) == GIF_ERROR)
 					{
-						rc = gif_error(job, gif->Error);
+						rc = pi_gif_error(job, gif->Error);
 						goto done;
 					}
 					else if ((rc = pi_row_done(job)) != PI_OK)
@@ -299,13 +299,13 @@ pi_decode_gif(pi_job *job)
 
 				if (DGifGetCode(gif, &codesize, &block) == GIF_ERROR)
 				{
-					rc = gif_error(job, gif->Error);
+					rc = pi_gif_error(job, gif->Error);
 					goto done;
 				}
 				while (block != NULL)
 					if (DGifGetCodeNext(gif, &block) == GIF_ERROR)
 					{
-						rc = gif_error(job, gif->Error);
+						rc = pi_gif_error(job, gif->Error);
 						goto done;
 					}
 			}
@@ -332,7 +332,7 @@ done:
 
 /* giflib output callback: append to the pi_buf. */
 static int
-gif_write_mem(GifFileType *gif, const GifByteType *bytes, int n)
+pi_gif_write_mem(GifFileType *gif, const GifByteType *bytes, int n)
 {
 	pi_buf	   *buf = (pi_buf *) gif->UserData;
 
@@ -408,7 +408,7 @@ pi_encode_gif(pi_job *job, const uint8_t *rgba, uint32_t w, uint32_t h,
 			if (rgba[i * 4 + 3] < 128)
 				idx[i] = 255;
 	map = GifMakeMapObject(256, colors);
-	gif = EGifOpen(out, gif_write_mem, &err);
+	gif = EGifOpen(out, pi_gif_write_mem, &err);
 	if (map == NULL || gif == NULL)
 	{
 		rc = pi_fail(job, PI_ERR_NOMEM, "giflib: cannot start the encoder");
