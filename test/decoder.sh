@@ -74,6 +74,16 @@ for type in auto png jpeg gif; do
     xargs -a "$TMP/crashers" "$BIN" --render 64 0 $type > /dev/null
 done
 echo "decoder: fixtures and crashers rendered to PNG, JPEG and GIF (ASan+UBSan+LSan clean)"
+# Type names are read from the codec table: any case and the aliases; a type
+# with no encoder (TIFF) or none at all (auto) falls back as pi_render_format says.
+for pair in jpeg:jpeg JPG:jpeg Jpeg:jpeg jpg:jpeg PNG:png gif:gif GIF:gif tif:png TIFF:png auto:png; do
+    got=$("$BIN" --render 8 0 "${pair%%:*}" "$F/rgb.png" | cut -f3)
+    [ "$got" = "${pair#*:}" ] || { echo "decoder: --render type ${pair%%:*} gave $got, want ${pair#*:}"; exit 1; }
+done
+[ "$("$BIN" --render 8 0 auto "$F/anim3.gif" | cut -f3)" = gif ] &&
+[ "$("$BIN" --render 8 0 auto "$F/gray_lzw.tif" | cut -f3)" = png ] ||
+    { echo "decoder: auto does not keep GIF or turn TIFF into PNG"; exit 1; }
+echo "decoder: rendition types by name, alias and any case; TIFF and auto fall back as the codec table says"
 # Cancellation: the caller's cancelled() stops full decoding and rendering between
 # rows, with PI_ERR_CANCELLED (-8) and nothing leaked (ASan build)
 R=$ROOT/test/fixtures/render

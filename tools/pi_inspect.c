@@ -10,7 +10,7 @@
  *
  * Columns: path, code, format, width, height, frames, bit_depth, channels,
  * color_type, has_alpha, interlaced, orientation, message.
- * With --render (W, H: 0 for "not given"; TYPE png, jpeg, gif or auto):
+ * With --render (W, H: 0 for "not given"; TYPE png, jpeg, gif or auto, any case, aliases such as jpg):
  * path, code, format, width, height, bytes, message; --out writes the last
  * file's rendition.
  * Exit status 0 even when files are rejected; 2 on usage or I/O errors.
@@ -99,7 +99,7 @@ main(int argc, char **argv)
 			ro.max_w = (uint32_t) strtoul(argv[++i], NULL, 10);
 			ro.max_h = (uint32_t) strtoul(argv[++i], NULL, 10);
 			i++;
-			ro.type = pi_format_from_name(argv[i]);	/* "auto": the source's */
+			ro.type = pi_format_from_type_name(argv[i]);	/* "JPG" too; "auto": the source's */
 			ro.png_level = -1;
 		}
 		else if (strcmp(argv[i], "--quality") == 0 && i + 1 < argc)

@@ -1,6 +1,7 @@
 /*
  * codec_gif.c
- *		GIF header and stream validation with giflib.
+ *		GIF with giflib: header and stream validation, the first frame's
+ *		canvas rows for rendering, encoder.
  *
  * giflib returns error codes (no longjmp).  Header mode walks the block
  * structure (extensions and the LZW sub-blocks of every frame, without
@@ -17,11 +18,20 @@
  * The canvas is not added to the sum, so a GIF whose frames fill its screen
  * has the limit a PNG of that size has.
  */
-#include "decode_internal.h"
+#include "codec.h"
+#include "exif.h"
+#include "sink.h"
 
 #include <gif_lib.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* GIF87a or GIF89a. */
+static int
+pi_gif_detect(const uint8_t *d, size_t len)
+{
+	return len >= 6 && (memcmp(d, "GIF87a", 6) == 0 || memcmp(d, "GIF89a", 6) == 0);
+}
 
 typedef struct pi_gif_src
 {
@@ -157,8 +167,9 @@ pi_gif_render(pi_job *job, GifFileType *gif, int trans, GifByteType **buf)
 	return PI_OK;
 }
 
-int
-pi_decode_gif(pi_job *job)
+/* The codec's decode (codec.h): validate, or stream the first frame's canvas to the sink. */
+static int
+pi_gif_decode(pi_job *job)
 {
 	pi_header  *h = job->header;
 	pi_gif_src		src = {job, 0};
@@ -346,10 +357,13 @@ pi_gif_write_mem(GifFileType *gif, const GifByteType *bytes, int n)
  * picks the palette (255 colours and a transparent index when any pixel is
  * less than half opaque).
  */
-int
-pi_encode_gif(pi_job *job, const uint8_t *rgba, uint32_t w, uint32_t h,
-			  int has_alpha, pi_buf *out)
+static int
+pi_gif_encode(pi_job *job, const pi_frame *frame, const pi_render_opts *opts, pi_buf *out)
 {
+	const uint8_t *rgba = frame->rgba;
+	uint32_t	w = frame->width,
+				h = frame->height;
+	int			has_alpha = frame->has_alpha;
 	size_t		n = (size_t) w * h;
 	GifByteType *planes = NULL,
 			   *idx;
@@ -442,3 +456,13 @@ done:
 	free(planes);
 	return rc;
 }
+
+const pi_codec pi_codec_gif = {
+	.format = PI_FORMAT_GIF,
+	.name = "gif",
+	.label = "GIF",
+	.mime_type = "image/gif",
+	.detect = pi_gif_detect,
+	.decode = pi_gif_decode,
+	.encode = pi_gif_encode,
+};

@@ -1,15 +1,18 @@
 /*
  * codec_jpeg.c
- *		JPEG header and stream validation with libjpeg-turbo.
+ *		JPEG with libjpeg-turbo: header and stream validation, rows for
+ *		rendering (at a DCT scale), encoder.
  *
  * libjpeg reports fatal errors through error_exit, which we turn into a
- * longjmp to the setjmp in pi_decode_jpeg.  In full mode a corrupt-data
+ * longjmp to the setjmp in pi_jpeg_decode.  In full mode a corrupt-data
  * warning is fatal too (as libjpeg-turbo's own "stop on warning" option).
  * The number of progressive scans is capped: a few kilobytes of scans can
  * otherwise cost minutes of CPU.  Full mode entropy-decodes everything but
  * reconstructs pixels at 1/8 scale (one small row buffer).
  */
-#include "decode_internal.h"
+#include "codec.h"
+#include "exif.h"
+#include "sink.h"
 
 #include <setjmp.h>
 #include <stdio.h>
@@ -19,6 +22,13 @@
 #include <jerror.h>
 
 #define PI_JPEG_MAX_SCANS 500
+
+/* SOI and the first marker's 0xFF. */
+static int
+pi_jpeg_detect(const uint8_t *d, size_t len)
+{
+	return len >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF;
+}
 
 typedef struct pi_jpeg_ctx
 {
@@ -149,8 +159,9 @@ pi_jpeg_render(pi_job *job, j_decompress_ptr cinfo, uint8_t *volatile *buf)
 	return PI_OK;
 }
 
-int
-pi_decode_jpeg(pi_job *job)
+/* The codec's decode (codec.h): validate, or stream the first image to the sink. */
+static int
+pi_jpeg_decode(pi_job *job)
 {
 	pi_header  *h = job->header;
 	struct jpeg_decompress_struct cinfo;
@@ -308,11 +319,14 @@ pi_jpeg_dst_term(j_compress_ptr cinfo)
 	pi_jpeg_dst_put(cinfo, PI_JPEG_CHUNK - cinfo->dest->free_in_buffer);
 }
 
-/* Encode RGBA rows as a baseline JPEG, flattening any alpha on white. */
-int
-pi_encode_jpeg(pi_job *job, const uint8_t *rgba, uint32_t w, uint32_t h,
-			   int quality, pi_buf *out)
+/* Encode RGBA rows as a baseline JPEG at opts->jpeg_quality, flattening any alpha on white. */
+static int
+pi_jpeg_encode(pi_job *job, const pi_frame *frame, const pi_render_opts *opts, pi_buf *out)
 {
+	const uint8_t *rgba = frame->rgba;
+	uint32_t	w = frame->width,
+				h = frame->height;
+	int			quality = opts->jpeg_quality;
 	struct jpeg_compress_struct cinfo;
 	pi_jpeg_ctx	ctx;
 	pi_jpeg_dst   *volatile dst = NULL;
@@ -367,3 +381,14 @@ done:
 	free(dst);
 	return rc;
 }
+
+const pi_codec pi_codec_jpeg = {
+	.format = PI_FORMAT_JPEG,
+	.name = "jpeg",
+	.aliases = {"jpg", NULL},
+	.label = "JPEG",
+	.mime_type = "image/jpeg",
+	.detect = pi_jpeg_detect,
+	.decode = pi_jpeg_decode,
+	.encode = pi_jpeg_encode,
+};

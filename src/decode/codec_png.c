@@ -1,14 +1,16 @@
 /*
  * codec_png.c
- *		PNG header and stream validation with libpng.
+ *		PNG with libpng: header and stream validation, rows for rendering, encoder.
  *
- * libpng reports errors by longjmp to the setjmp in pi_decode_png; nothing
+ * libpng reports errors by longjmp to the setjmp in pi_png_decode; nothing
  * longjmps out of this file.  Header mode reads up to the first IDAT (so the
  * CRC of IHDR and of every critical chunk before it is checked); full mode
  * then inflates every row, one row buffer at a time, and reads the chunks
  * after the image data (IDAT CRC and zlib's Adler-32 included).
  */
-#include "decode_internal.h"
+#include "codec.h"
+#include "exif.h"
+#include "sink.h"
 
 #include <png.h>
 #include <setjmp.h>
@@ -16,6 +18,15 @@
 #include <string.h>
 
 #define PI_PNG_MAX_CHUNK ((size_t) 8 * 1024 * 1024)
+
+/* The 8-byte signature. */
+static int
+pi_png_detect(const uint8_t *d, size_t len)
+{
+	static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+	return len >= 8 && memcmp(d, sig, 8) == 0;
+}
 
 typedef struct pi_png_src
 {
@@ -182,8 +193,9 @@ pi_png_render(pi_job *job, png_structp png, png_infop info, uint8_t *volatile *b
 	return PI_OK;
 }
 
-int
-pi_decode_png(pi_job *job)
+/* The codec's decode (codec.h): validate, or stream the first image to the sink. */
+static int
+pi_png_decode(pi_job *job)
 {
 	pi_header  *h = job->header;
 	pi_png_src		src = {job, 0};
@@ -330,11 +342,15 @@ pi_png_flush_mem(png_structp png)
 	(void) png;
 }
 
-/* Encode RGBA (or, when opaque, RGB) rows as a non-interlaced PNG. */
-int
-pi_encode_png(pi_job *job, const uint8_t *rgba, uint32_t w, uint32_t h,
-			  int has_alpha, int level, pi_buf *out)
+/* Encode RGBA (or, when opaque, RGB) rows as a non-interlaced PNG at opts->png_level. */
+static int
+pi_png_encode(pi_job *job, const pi_frame *frame, const pi_render_opts *opts, pi_buf *out)
 {
+	const uint8_t *rgba = frame->rgba;
+	uint32_t	w = frame->width,
+				h = frame->height;
+	int			has_alpha = frame->has_alpha,
+				level = opts->png_level;
 	pi_png_dst		dst = {{job, 0}, out, PI_ERR_INTERNAL};
 	png_structp png;
 	png_infop	info = NULL;
@@ -389,3 +405,13 @@ done:
 	png_destroy_write_struct(&png, &info);
 	return rc;
 }
+
+const pi_codec pi_codec_png = {
+	.format = PI_FORMAT_PNG,
+	.name = "png",
+	.label = "PNG",
+	.mime_type = "image/png",
+	.detect = pi_png_detect,
+	.decode = pi_png_decode,
+	.encode = pi_png_encode,
+};

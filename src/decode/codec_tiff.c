@@ -1,6 +1,7 @@
 /*
  * codec_tiff.c
- *		TIFF and BigTIFF header and stream validation with libtiff.
+ *		TIFF and BigTIFF with libtiff: header and stream validation, the
+ *		first page's rows for rendering; no encoder (renditions are PNG).
  *
  * libtiff reports through per-handle error and warning handlers (libtiff
  * 4.5's TIFFOpenOptions), which record the first error and never print.
@@ -9,7 +10,9 @@
  * every strip or tile of every page into one strip-sized buffer.  No single
  * allocation inside libtiff may exceed PI_TIFF_MAX_ALLOC.
  */
-#include "decode_internal.h"
+#include "codec.h"
+#include "exif.h"
+#include "sink.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,15 @@
 
 #define PI_TIFF_MAX_ALLOC	((tmsize_t) 256 * 1024 * 1024)
 #define PI_TIFF_MAX_PAGES	10000
+
+/* II*\0 or MM\0* (TIFF), II+\0 or MM\0+ (BigTIFF). */
+static int
+pi_tiff_detect(const uint8_t *d, size_t len)
+{
+	return len >= 4 &&
+		((d[0] == 'I' && d[1] == 'I' && (d[2] == 42 || d[2] == 43) && d[3] == 0) ||
+		 (d[0] == 'M' && d[1] == 'M' && d[2] == 0 && (d[3] == 42 || d[3] == 43)));
+}
 
 typedef struct pi_tiff_src
 {
@@ -317,8 +329,9 @@ done:
 	return rc;
 }
 
-int
-pi_decode_tiff(pi_job *job)
+/* The codec's decode (codec.h): validate, or stream the first page to the sink. */
+static int
+pi_tiff_decode(pi_job *job)
 {
 	pi_tiff_src	src = {job, 0, 0};
 	TIFFOpenOptions *opts;
@@ -381,3 +394,14 @@ pi_decode_tiff(pi_job *job)
 	TIFFClose(tif);
 	return rc;
 }
+
+const pi_codec pi_codec_tiff = {
+	.format = PI_FORMAT_TIFF,
+	.name = "tiff",
+	.aliases = {"tif", NULL},
+	.label = "TIFF",
+	.mime_type = "image/tiff",
+	.detect = pi_tiff_detect,
+	.decode = pi_tiff_decode,
+	.encode = NULL,				/* renditions of a TIFF use codecs.c's default */
+};

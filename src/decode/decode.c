@@ -1,11 +1,14 @@
 /*
  * decode.c
- *		Limits and dispatch to the per-format decoders.
+ *		Dispatch: the byte limit, then the codec that recognises the data
+ *		(the codec table, through pi_detect) decodes it.
  */
-#include "decode_internal.h"
+#include "codecs.h"
+#include "decode_sink.h"
 
 #include <string.h>
 
+/* Detect and validate (decode.h). */
 int
 pi_decode(const uint8_t *data, size_t len, pi_mode mode,
 		  const pi_limits *limits, pi_header *header, char *msg)
@@ -13,12 +16,14 @@ pi_decode(const uint8_t *data, size_t len, pi_mode mode,
 	return pi_decode_sink(data, len, mode, limits, header, msg, NULL);
 }
 
+/* pi_decode, streaming the first frame into sink when not NULL (render.c). */
 int
 pi_decode_sink(const uint8_t *data, size_t len, pi_mode mode,
 			   const pi_limits *limits, pi_header *header, char *msg, pi_sink *sink)
 {
 	char		localmsg[PI_MESSAGE_LEN];
 	pi_job		job;
+	const pi_codec *codec;
 	int			rc;
 
 	job.data = data;
@@ -45,30 +50,19 @@ pi_decode_sink(const uint8_t *data, size_t len, pi_mode mode,
 
 	header->format = pi_detect(data, len);
 	header->mime_type = pi_format_mime(header->format);
-	switch (header->format)
+	codec = pi_codec_of(header->format);
+	if (codec == NULL)
 	{
-		case PI_FORMAT_PNG:
-			rc = pi_decode_png(&job);
-			break;
-		case PI_FORMAT_JPEG:
-			rc = pi_decode_jpeg(&job);
-			break;
-		case PI_FORMAT_GIF:
-			rc = pi_decode_gif(&job);
-			break;
-		case PI_FORMAT_TIFF:
-			rc = pi_decode_tiff(&job);
-			break;
-		default:
-			{
-				const char *what = pi_describe_unsupported(data, len);
+		const char *what = pi_describe_unsupported(data, len);
+		char		labels[128];
 
-				if (what)
-					return pi_fail(&job, PI_ERR_UNSUPPORTED, "The data looks like %s.", what);
-				return pi_fail(&job, PI_ERR_UNSUPPORTED,
-							   "The data does not start with a PNG, JPEG, GIF or TIFF signature.");
-			}
+		if (what)
+			return pi_fail(&job, PI_ERR_UNSUPPORTED, "The data looks like %s.", what);
+		pi_codec_labels(labels, sizeof(labels));
+		return pi_fail(&job, PI_ERR_UNSUPPORTED,
+					   "The data does not start with a %s signature.", labels);
 	}
+	rc = codec->decode(&job);
 	if (rc != PI_OK && job.msg[0] == '\0')
 		pi_fail(&job, rc, "%s", pi_strerror(rc));
 	return rc;

@@ -36,7 +36,7 @@ typedef enum pi_mode
 /* Result codes.  0 is success; every error is negative. */
 #define PI_OK					0
 #define PI_ERR_EMPTY			(-1)	/* no bytes at all */
-#define PI_ERR_UNSUPPORTED		(-2)	/* not PNG, JPEG, GIF or TIFF */
+#define PI_ERR_UNSUPPORTED		(-2)	/* no codec recognises it (PNG, JPEG, GIF, TIFF) */
 #define PI_ERR_CORRUPT			(-3)	/* invalid or truncated per the format */
 #define PI_ERR_LIMIT_BYTES		(-4)	/* over the caller's byte limit */
 #define PI_ERR_LIMIT_PIXELS		(-5)	/* over the caller's pixel limit */
@@ -99,8 +99,14 @@ extern const char *pi_describe_unsupported(const uint8_t *data, size_t len);
 /* Short lowercase names. */
 extern const char *pi_strerror(int code);
 extern const char *pi_format_name(pi_format format);
-extern pi_format pi_format_from_name(const char *name);
+extern pi_format pi_format_from_name(const char *name);	/* exact: "jpeg" */
 extern const char *pi_format_mime(pi_format format);
+
+/* A type a user typed: any case, names and aliases ("JPG", "tif"); UNKNOWN otherwise. */
+extern pi_format pi_format_from_type_name(const char *name);
+
+/* Nonzero when renditions can be written in the format (PNG, JPEG, GIF). */
+extern int	pi_format_encodes(pi_format format);
 
 /*
  * Renditions: decode the first frame or page, apply the orientation, scale

@@ -1,28 +1,20 @@
 /*
  * detect.c
- *		Format detection by magic bytes, names of formats and result codes.
- *		No image library is needed here: the gateway links this file alone.
+ *		Format detection and the names and MIME types of formats, all read
+ *		from the codec table (codecs.c); a guess at unsupported data; the
+ *		names of result codes.
  */
-#include "decode.h"
+#include "codecs.h"
 
 #include <string.h>
 
-/* Return the format named by the first bytes, or PI_FORMAT_UNKNOWN. */
+/* Return the format whose codec recognises the first bytes, or PI_FORMAT_UNKNOWN. */
 pi_format
 pi_detect(const uint8_t *d, size_t len)
 {
-	static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-
-	if (len >= 8 && memcmp(d, png_sig, 8) == 0)
-		return PI_FORMAT_PNG;
-	if (len >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
-		return PI_FORMAT_JPEG;
-	if (len >= 6 && (memcmp(d, "GIF87a", 6) == 0 || memcmp(d, "GIF89a", 6) == 0))
-		return PI_FORMAT_GIF;
-	if (len >= 4 &&
-		((d[0] == 'I' && d[1] == 'I' && (d[2] == 42 || d[2] == 43) && d[3] == 0) ||
-		 (d[0] == 'M' && d[1] == 'M' && d[2] == 0 && (d[3] == 42 || d[3] == 43))))
-		return PI_FORMAT_TIFF;
+	for (const pi_codec *const *c = pi_codecs; *c != NULL; c++)
+		if ((*c)->detect(d, len))
+			return (*c)->format;
 	return PI_FORMAT_UNKNOWN;
 }
 
@@ -141,29 +133,48 @@ pi_strerror(int code)
 const char *
 pi_format_name(pi_format format)
 {
-	switch (format)
-	{
-		case PI_FORMAT_PNG:
-			return "png";
-		case PI_FORMAT_JPEG:
-			return "jpeg";
-		case PI_FORMAT_GIF:
-			return "gif";
-		case PI_FORMAT_TIFF:
-			return "tiff";
-		case PI_FORMAT_UNKNOWN:
-			break;
-	}
-	return "unknown";
+	const pi_codec *c = pi_codec_of(format);
+
+	return c ? c->name : "unknown";
 }
 
-/* The inverse of pi_format_name; UNKNOWN for any other string. */
+/* The inverse of pi_format_name (exact, lowercase); UNKNOWN for any other string. */
 pi_format
 pi_format_from_name(const char *name)
 {
-	for (int f = PI_FORMAT_PNG; f <= PI_FORMAT_TIFF; f++)
-		if (name != NULL && strcmp(name, pi_format_name((pi_format) f)) == 0)
-			return (pi_format) f;
+	for (const pi_codec *const *c = pi_codecs; name != NULL && *c != NULL; c++)
+		if (strcmp(name, (*c)->name) == 0)
+			return (*c)->format;
+	return PI_FORMAT_UNKNOWN;
+}
+
+/* ASCII case-insensitive equality (no locale: "JPG" is "jpg" everywhere). */
+static int
+equal_ci(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++)
+	{
+		char		x = (*a >= 'A' && *a <= 'Z') ? (char) (*a - 'A' + 'a') : *a,
+					y = (*b >= 'A' && *b <= 'Z') ? (char) (*b - 'A' + 'a') : *b;
+
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+/* A name a caller typed: any case, the name or an alias ("JPG"); UNKNOWN otherwise. */
+pi_format
+pi_format_from_type_name(const char *name)
+{
+	for (const pi_codec *const *c = pi_codecs; name != NULL && *c != NULL; c++)
+	{
+		if (equal_ci(name, (*c)->name))
+			return (*c)->format;
+		for (const char *const *a = (*c)->aliases; *a != NULL; a++)
+			if (equal_ci(name, *a))
+				return (*c)->format;
+	}
 	return PI_FORMAT_UNKNOWN;
 }
 
@@ -171,18 +182,16 @@ pi_format_from_name(const char *name)
 const char *
 pi_format_mime(pi_format format)
 {
-	switch (format)
-	{
-		case PI_FORMAT_PNG:
-			return "image/png";
-		case PI_FORMAT_JPEG:
-			return "image/jpeg";
-		case PI_FORMAT_GIF:
-			return "image/gif";
-		case PI_FORMAT_TIFF:
-			return "image/tiff";
-		case PI_FORMAT_UNKNOWN:
-			break;
-	}
-	return "application/octet-stream";
+	const pi_codec *c = pi_codec_of(format);
+
+	return c ? c->mime_type : "application/octet-stream";
+}
+
+/* Can renditions be written in this format? */
+int
+pi_format_encodes(pi_format format)
+{
+	const pi_codec *c = pi_codec_of(format);
+
+	return c != NULL && c->encode != NULL;
 }

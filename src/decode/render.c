@@ -4,21 +4,23 @@
  *		resampler (sink.c), turn the small frame upright (EXIF/TIFF
  *		orientation), encode it (libjpeg-turbo, libpng or giflib).
  */
-#include "decode_internal.h"
+#include "codecs.h"
+#include "decode_sink.h"
 #include "sink.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The requested type when it has an encoder, else the source's, else the table's default. */
 pi_format
 pi_render_format(pi_format source, pi_format requested)
 {
-	if (requested == PI_FORMAT_PNG || requested == PI_FORMAT_JPEG || requested == PI_FORMAT_GIF)
+	if (pi_format_encodes(requested))
 		return requested;
-	if (source == PI_FORMAT_JPEG || source == PI_FORMAT_GIF)
+	if (pi_format_encodes(source))
 		return source;
-	return PI_FORMAT_PNG;
+	return pi_codec_render_default->format;
 }
 
 void
@@ -155,17 +157,11 @@ pi_render(const uint8_t *data, size_t len, const pi_limits *limits,
 	job.msg = msg;
 	msg[0] = '\0';
 	out->format = pi_render_format(h.format, o.type);
-	switch (out->format)
 	{
-		case PI_FORMAT_JPEG:
-			rc = pi_encode_jpeg(&job, frame, fw, fh, o.jpeg_quality, &buf);
-			break;
-		case PI_FORMAT_GIF:
-			rc = pi_encode_gif(&job, frame, fw, fh, has_alpha, &buf);
-			break;
-		default:
-			rc = pi_encode_png(&job, frame, fw, fh, has_alpha, o.png_level, &buf);
-			break;
+		pi_frame	f = {frame, fw, fh, has_alpha};
+
+		/* pi_render_format picks a format whose codec encodes */
+		rc = pi_codec_of(out->format)->encode(&job, &f, &o, &buf);
 	}
 	if (rc != PI_OK)
 	{
