@@ -101,6 +101,9 @@ make -s -C "$ROOT" tools/pi-inspect >/dev/null
     { cat "$TMP/render_check"; exit 1; }
 echo "decoder: renditions: $(grep -c '^ok' "$TMP/render_check") checks of sizes, orientation, colour, alpha and quality pass"
 
+# Every dependency arrow between the decoder's files points down (includes and nm).
+"$ROOT/test/decoder_floors.sh"
+
 # No library may write to stderr (libpng, libtiff and libjpeg would by default):
 # the plain build, every fixture, crasher and corpus file, both modes, stderr kept.
 PLAIN=$ROOT/tools/pi-inspect
