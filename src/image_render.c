@@ -112,13 +112,9 @@ ParseArgs(FunctionCallInfo fcinfo, int first, int blank_arg, RenderArgs *a)
 	{
 		char	   *t = text_to_cstring(PG_GETARG_TEXT_PP(first + 2));
 
-		if (pg_strcasecmp(t, "jpeg") == 0 || pg_strcasecmp(t, "jpg") == 0)
-			a->type = PI_FORMAT_JPEG;
-		else if (pg_strcasecmp(t, "png") == 0)
-			a->type = PI_FORMAT_PNG;
-		else if (pg_strcasecmp(t, "gif") == 0)
-			a->type = PI_FORMAT_GIF;
-		else
+		/* the decoder's codec table: any case, aliases ("jpg"), and only types it can write */
+		a->type = pi_format_from_type_name(t);
+		if (!pi_format_encodes(a->type))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown image type \"%s\"", t),
