@@ -457,6 +457,7 @@ done:
 	return rc;
 }
 
+/* The file's one export: its row in the codec table (codecs.c). */
 const pi_codec pi_codec_gif = {
 	.format = PI_FORMAT_GIF,
 	.name = "gif",

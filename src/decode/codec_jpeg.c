@@ -382,6 +382,7 @@ done:
 	return rc;
 }
 
+/* The file's one export: its row in the codec table (codecs.c). */
 const pi_codec pi_codec_jpeg = {
 	.format = PI_FORMAT_JPEG,
 	.name = "jpeg",

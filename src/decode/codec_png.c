@@ -406,6 +406,7 @@ done:
 	return rc;
 }
 
+/* The file's one export: its row in the codec table (codecs.c). */
 const pi_codec pi_codec_png = {
 	.format = PI_FORMAT_PNG,
 	.name = "png",

@@ -395,6 +395,7 @@ pi_tiff_decode(pi_job *job)
 	return rc;
 }
 
+/* The file's one export: its row in the codec table (codecs.c). */
 const pi_codec pi_codec_tiff = {
 	.format = PI_FORMAT_TIFF,
 	.name = "tiff",

@@ -2,7 +2,8 @@
  * render.c
  *		Renditions: the top floor.  Decode the first frame into the streaming
  *		resampler (sink.c), turn the small frame upright (EXIF/TIFF
- *		orientation), encode it (libjpeg-turbo, libpng or giflib).
+ *		orientation), encode it with the codec pi_render_format picks from
+ *		the codec table.
  */
 #include "codecs.h"
 #include "decode_sink.h"
@@ -23,6 +24,7 @@ pi_render_format(pi_format source, pi_format requested)
 	return pi_codec_render_default->format;
 }
 
+/* The rendition's size, upright, before decoding (decode.h). */
 void
 pi_render_size(uint32_t width, uint32_t height, int orientation, const pi_render_opts *opts,
 			   uint32_t *out_w, uint32_t *out_h)
@@ -93,6 +95,7 @@ pi_rendition_free(pi_rendition *out)
 	out->len = 0;
 }
 
+/* Decode, scale, orient and encode the first frame or page (decode.h). */
 int
 pi_render(const uint8_t *data, size_t len, const pi_limits *limits,
 		  const pi_render_opts *opts, pi_rendition *out, char *msg)
@@ -126,11 +129,10 @@ pi_render(const uint8_t *data, size_t len, const pi_limits *limits,
 		rc = PI_ERR_CORRUPT;
 		snprintf(msg, PI_MESSAGE_LEN, "the image has no pixels to render");
 	}
-	/* a stream that ended early leaves its last rows transparent */
-	if (rc == PI_OK)
-		pi_sink_finish(&s);
 	if (rc != PI_OK)
 		goto done;
+	/* a stream that ended early leaves its last rows transparent */
+	pi_sink_finish(&s);
 
 	frame = orient(s.out, s.out_w, s.out_h, h.orientation);
 	if (frame == NULL)
@@ -159,9 +161,11 @@ pi_render(const uint8_t *data, size_t len, const pi_limits *limits,
 	out->format = pi_render_format(h.format, o.type);
 	{
 		pi_frame	f = {frame, fw, fh, has_alpha};
+		const pi_codec *codec = pi_codec_of(out->format);
 
-		/* pi_render_format picks a format whose codec encodes */
-		rc = pi_codec_of(out->format)->encode(&job, &f, &o, &buf);
+		/* pi_render_format picks a format that encodes, unless the table's default cannot */
+		rc = (codec && codec->encode) ? codec->encode(&job, &f, &o, &buf)
+			: pi_fail(&job, PI_ERR_INTERNAL, "render: no encoder for %s", pi_format_name(out->format));
 	}
 	if (rc != PI_OK)
 	{
