@@ -6,6 +6,7 @@ MODULE_big = product_image
 DECODE_OBJS = src/decode/detect.o src/decode/decode.o src/decode/decode_png.o src/decode/decode_jpeg.o \
 	src/decode/decode_gif.o src/decode/decode_tiff.o src/decode/exif.o src/decode/render.o
 OBJS = src/product_image.o src/product_access.o src/image_check.o src/image_info.o src/image_save.o \
+	src/rendition_cache.o \
 	src/image_blob.o src/image_render.o \
 	$(DECODE_OBJS)
 

@@ -201,3 +201,20 @@ PiCallerName(void)
 {
 	return DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
 }
+
+/*
+ * A varlena from an SPI result, detoasted once straight into the context
+ * SPI_palloc allocates in (the one current at SPI_connect), so it outlives
+ * SPI_finish: one copy, however large the image.
+ */
+bytea *
+PiCopyOut(Datum varlena)
+{
+	void	   *probe = SPI_palloc(1);
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(probe));
+	bytea	   *out = (bytea *) PG_DETOAST_DATUM_COPY(varlena);
+
+	MemoryContextSwitchTo(old);
+	pfree(probe);
+	return out;
+}
