@@ -69,7 +69,7 @@ PreparePlans(void)
 
 	if (plans.placeholder != NULL)
 		return;
-	plans.blob = PrepareKept("SELECT b.format, b.sha256, b.width, b.height, b.orientation, b.data "
+	plans.blob = PrepareKept("SELECT b.format, b.sha256, b.width, b.height, b.orientation, b.data, b.blob_id "
 							 "FROM product_image.blob b WHERE b.product_id OPERATOR(pg_catalog.=) $1",
 							 1, lookup);
 	plans.placeholder = PrepareKept("SELECT p.image FROM product_image.placeholder p "
@@ -255,12 +255,12 @@ RenditionEtag(const char *tag, uint32 w, uint32 h, pi_format out, int32 quality)
  * Answer with src (a stored image or a placeholder, possibly toasted) whose
  * header says stored_w x stored_h in orientation, of format source.
  * tag: the ETag's stem (the sha256 in hex, or the placeholder's name);
- * sha: the source's sha256 for the cache key, NULL for no caching.  Inside
+ * sha, blob_id: the cache key's image, sha NULL for no caching.  Inside
  * SPI; what is returned leaves it by SPI_palloc (PiCopyOut, Render).
  */
 static void
 Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stored_w, uint32 stored_h,
-	  int orientation, const char *tag, bytea *sha, bool etag_only, const char *unless)
+	  int orientation, const char *tag, bytea *sha, int32 blob_id, bool etag_only, const char *unless)
 {
 	pi_format	out = WantsRendition(a) ? pi_render_format(source, a->type) : source;
 	int32		quality = WantsRendition(a) && out == PI_FORMAT_JPEG ? pi_jpeg_quality : 0;
@@ -297,7 +297,7 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
 
 		if (cached)
 		{
-			PiCacheKeyMake(&k, sha, ow, oh, out, quality);
+			PiCacheKeyMake(&k, blob_id, sha, ow, oh, out, quality);
 			result = PiCacheGet(&k, &width, &height);
 		}
 		if (result == NULL)
@@ -363,10 +363,11 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, Answer *ans)
 		Datum		o = SPI_getbinval(row, desc, 5, &isnull);
 		int			orientation = isnull ? 0 : DatumGetInt32(o);
 		Datum		data = SPI_getbinval(row, desc, 6, &isnull);
+		int32		blob_id = DatumGetInt32(SPI_getbinval(row, desc, 7, &isnull));
 		char	   *hex = palloc(VARSIZE_ANY_EXHDR(sha) * 2 + 1);
 
 		hex[hex_encode(VARDATA_ANY(sha), VARSIZE_ANY_EXHDR(sha), hex)] = '\0';
-		Serve(ans, &a, data, source, w, h, orientation, hex, sha, etag_only, unless);
+		Serve(ans, &a, data, source, w, h, orientation, hex, sha, blob_id, etag_only, unless);
 	}
 	else if (a.blank != BLANK_NULL)
 	{
@@ -388,7 +389,7 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, Answer *ans)
 						  &limits, &h, NULL) != PI_OK)
 				elog(ERROR, "placeholder \"%s\" is not a valid image", name);
 		}
-		Serve(ans, &a, src, h.format, h.width, h.height, h.orientation, name, NULL,
+		Serve(ans, &a, src, h.format, h.width, h.height, h.orientation, name, NULL, 0,
 			  etag_only, unless);
 	}
 	SPI_finish();

@@ -2,11 +2,12 @@
  * rendition_cache.c
  *		The rendition cache: lookup, fill, eviction, all as the owner.
  *
- * Keyed by what is produced, not by what was asked: the stored image's
- * sha256, the rendition's own size, its type and, for JPEG, its quality.
- * Boxes that give the same picture share one row, and a rendition is right
- * for its source forever (a re-save has another sha256), so no lock on the
- * image is needed to keep the cache right.  Bookkeeping never waits and
+ * Keyed by the image and what is produced, not by what was asked: the blob
+ * id and its sha256, the rendition's own size, its type and, for JPEG, its
+ * quality.  Boxes that give the same picture share one row, and a rendition
+ * is right for its source forever (a re-save has another sha256), so no
+ * lock on the image is needed to keep the cache right.  Renditions are never
+ * shared between images: one product's cache tells nothing of another's.  Bookkeeping never waits and
  * never makes others wait: a fill first takes a try-advisory lock on its key
  * (a concurrent fill of the same key just renders), refreshing last_used and
  * eviction skip rows locked by others, and there is no shared counter row.
@@ -36,7 +37,8 @@
 #define FILL_LOCK_CLASS 0x50494d47
 
 #define EQ " OPERATOR(pg_catalog.=) "
-#define KEY_WHERE "r.source" EQ "$1 AND r.w" EQ "$2 AND r.h" EQ "$3 AND r.type" EQ "$4 AND r.quality" EQ "$5 "
+#define KEY_WHERE "r.blob_id" EQ "$1 AND r.source" EQ "$2 AND r.w" EQ "$3 AND r.h" EQ "$4 " \
+	"AND r.type" EQ "$5 AND r.quality" EQ "$6 "
 
 typedef struct CachePlans
 {
@@ -53,9 +55,9 @@ static CachePlans plans;
 static void
 PreparePlans(void)
 {
-	Oid			key[] = {BYTEAOID, INT4OID, INT4OID, TEXTOID, INT4OID};
+	Oid			key[] = {INT4OID, BYTEAOID, INT4OID, INT4OID, TEXTOID, INT4OID};
 	Oid			lock[] = {INT4OID, INT4OID};
-	Oid			put[] = {BYTEAOID, INT4OID, INT4OID, TEXTOID, INT4OID, BYTEAOID, INT4OID, INT4OID};
+	Oid			put[] = {INT4OID, BYTEAOID, INT4OID, INT4OID, TEXTOID, INT4OID, BYTEAOID, INT4OID, INT4OID};
 	Oid			evict[] = {INT8OID};
 
 	if (plans.evict != NULL)
@@ -63,16 +65,16 @@ PreparePlans(void)
 	plans.get = PrepareKept("SELECT r.data, r.width, r.height, "
 							"r.last_used OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) "
 							" '" TOUCH_INTERVAL "'::pg_catalog.interval) "
-							"FROM product_image.rendition r WHERE " KEY_WHERE, 5, key);
+							"FROM product_image.rendition r WHERE " KEY_WHERE, 6, key);
 	plans.touch = PrepareKept("WITH s AS (SELECT r.ctid FROM product_image.rendition r WHERE " KEY_WHERE
 							  " FOR UPDATE SKIP LOCKED) "
 							  "UPDATE product_image.rendition r SET last_used = pg_catalog.now() "
-							  "FROM s WHERE r.ctid" EQ "s.ctid", 5, key);
+							  "FROM s WHERE r.ctid" EQ "s.ctid", 6, key);
 	plans.trylock = PrepareKept("SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)", 2, lock);
 	plans.put = PrepareKept("INSERT INTO product_image.rendition "
-							" (source, w, h, type, quality, data, bytes, width, height) "
-							"VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.octet_length($6), $7, $8) "
-							"ON CONFLICT DO NOTHING", 8, put);
+							" (blob_id, source, w, h, type, quality, data, bytes, width, height) "
+							"VALUES ($1, $2, $3, $4, $5, $6, $7, pg_catalog.octet_length($7), $8, $9) "
+							"ON CONFLICT DO NOTHING", 9, put);
 	plans.total = PrepareKept("SELECT pg_catalog.sum(r.bytes) FROM product_image.rendition r", 0, NULL);
 	/* the least recently used rows nobody holds, just enough of them to free $1 bytes */
 	plans.evict = PrepareKept("WITH v AS (SELECT r.ctid, r.bytes, r.last_used FROM product_image.rendition r "
@@ -121,18 +123,20 @@ Evict(void)
 }
 
 void
-PiCacheKeyMake(PiCacheKey *k, bytea *source, uint32 w, uint32 h, pi_format type, int32 quality)
+PiCacheKeyMake(PiCacheKey *k, int32 blob_id, bytea *source, uint32 w, uint32 h, pi_format type,
+			   int32 quality)
 {
 	StringInfoData buf;
 
-	k->values[0] = PointerGetDatum(source);
-	k->values[1] = Int32GetDatum((int32) w);
-	k->values[2] = Int32GetDatum((int32) h);
-	k->values[3] = CStringGetTextDatum(pi_format_name(type));
-	k->values[4] = Int32GetDatum(quality);
+	k->values[0] = Int32GetDatum(blob_id);
+	k->values[1] = PointerGetDatum(source);
+	k->values[2] = Int32GetDatum((int32) w);
+	k->values[3] = Int32GetDatum((int32) h);
+	k->values[4] = CStringGetTextDatum(pi_format_name(type));
+	k->values[5] = Int32GetDatum(quality);
 	initStringInfo(&buf);
 	appendBinaryStringInfo(&buf, VARDATA_ANY(source), VARSIZE_ANY_EXHDR(source));
-	appendStringInfo(&buf, "/%u/%u/%s/%d", w, h, pi_format_name(type), quality);
+	appendStringInfo(&buf, "/%d/%u/%u/%s/%d", blob_id, w, h, pi_format_name(type), quality);
 	k->lock = (int32) hash_bytes((const unsigned char *) buf.data, buf.len);
 	pfree(buf.data);
 }
@@ -167,7 +171,7 @@ void
 PiCachePut(const PiCacheKey *k, bytea *image, int32 width, int32 height)
 {
 	Datum		lock[2] = {Int32GetDatum(FILL_LOCK_CLASS), Int32GetDatum(k->lock)};
-	Datum		put[8];
+	Datum		put[9];
 	bool		isnull;
 
 	if (!CacheWritable())
@@ -178,9 +182,9 @@ PiCachePut(const PiCacheKey *k, bytea *image, int32 width, int32 height)
 	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
 		return;					/* another transaction is filling it: it stores the same bytes */
 	memcpy(put, k->values, sizeof(k->values));
-	put[5] = PointerGetDatum(image);
-	put[6] = Int32GetDatum(width);
-	put[7] = Int32GetDatum(height);
+	put[6] = PointerGetDatum(image);
+	put[7] = Int32GetDatum(width);
+	put[8] = Int32GetDatum(height);
 	if (PiRunAsOwner(plans.put, put, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "writing the rendition cache failed");
 	if (SPI_processed == 1)
