@@ -6,13 +6,14 @@ MODULE_big = product_image
 include src/decode/sources.mk
 DECODE_OBJS = $(addprefix src/decode/,$(PI_DECODE_OBJS))
 OBJS = src/product_image.o src/product_access.o src/image_check.o src/image_info.o src/image_save.o \
+	src/rendition_cache.o \
 	src/image_blob.o src/image_render.o \
 	$(DECODE_OBJS)
 
 # 0.2.0 installs as 0.1.0 plus the update script, as PostgreSQL does when no
 # 0.2.0 install script exists: one path, tested by every install.
-DATA = sql/product_image--0.1.0.sql sql/product_image--0.1.0--0.2.0.sql sql/product_image--0.2.0--0.3.0.sql \
-	sql/product_image_proxy--0.2.0.sql sql/product_image_proxy--0.2.0--0.3.0.sql
+DATA = product_image--0.1.0.sql product_image--0.1.0--0.2.0.sql product_image--0.2.0--0.3.0.sql \
+	product_image_proxy--0.2.0.sql product_image_proxy--0.2.0--0.3.0.sql
 
 # pg_regress: sql/NAME.sql and expected/NAME.out, in this order.
 REGRESS = setup formats errors save attach privileges limits modes postgrest renditions security

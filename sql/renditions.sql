@@ -159,7 +159,7 @@ SELECT try($$SET product_image.max_rendition_side = 10000$$) AS set_side;
 -- a reader (SELECT on the product table, no right on product_image's tables) gets
 -- renditions and fills the cache, and cannot write or read the cache directly
 SELECT r(101, 33, 33, NULL) AS reader_renders;
-SELECT try($$INSERT INTO product_image.rendition VALUES ('\x00', 1, 1, 'png', 0, '\x00', 1, 1, 1)$$) AS reader_insert;
+SELECT try($$INSERT INTO product_image.rendition VALUES (1, '\x00', 1, 1, 'png', 0, '\x00', 1, 1, 1)$$) AS reader_insert;
 SELECT try($$SELECT count(*) FROM product_image.rendition$$) AS reader_select;
 SELECT try($$SET product_image.jpeg_quality = 1$$) AS set_quality;
 RESET ROLE;

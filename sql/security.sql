@@ -251,6 +251,59 @@ SELECT product_table FROM product_image.config;
 DROP TABLE regress_parted;
 
 -- ---------------------------------------------------------------------------
+-- The product table's owner (not a superuser) retypes the key to a type of
+-- its own with implicit casts that would make it superuser, and recreates
+-- the cascade trigger: neither the trigger nor a writer's save runs its cast.
+-- ---------------------------------------------------------------------------
+CREATE ROLE regress_sec_owner;
+CREATE SCHEMA regress_owned AUTHORIZATION regress_sec_owner;
+CREATE TABLE regress_owned.item (id integer PRIMARY KEY);
+ALTER TABLE regress_owned.item OWNER TO regress_sec_owner;
+INSERT INTO regress_owned.item VALUES (1), (2);
+SELECT product_image.attach('regress_owned.item');
+GRANT USAGE ON SCHEMA regress_owned TO regress_sec_writer;
+GRANT SELECT ON regress_owned.item TO regress_sec_writer;
+SET ROLE regress_sec_writer;
+SELECT product_image.product_save_image(1, :'png') > 0 AS saved_before;
+SET ROLE regress_sec_owner;
+CREATE TYPE regress_owned.pid AS (v integer);
+CREATE FUNCTION regress_owned.pwn(regress_owned.pid) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        ALTER ROLE regress_sec_owner SUPERUSER;
+    END IF;
+    RETURN ($1).v;
+END $$;
+CREATE FUNCTION regress_owned.pwn4(regress_owned.pid) RETURNS integer LANGUAGE sql AS $$ SELECT regress_owned.pwn($1)::integer $$;
+CREATE CAST (regress_owned.pid AS bigint) WITH FUNCTION regress_owned.pwn(regress_owned.pid) AS IMPLICIT;
+CREATE CAST (regress_owned.pid AS integer) WITH FUNCTION regress_owned.pwn4(regress_owned.pid) AS IMPLICIT;
+DROP TRIGGER product_image_cascade ON regress_owned.item;
+ALTER TABLE regress_owned.item ALTER COLUMN id TYPE regress_owned.pid USING row(id)::regress_owned.pid;
+CREATE TRIGGER product_image_cascade AFTER DELETE OR UPDATE OF id ON regress_owned.item
+    FOR EACH ROW EXECUTE FUNCTION product_image.on_product_change('id');
+SELECT try($$DELETE FROM regress_owned.item WHERE (id).v = 1$$) AS owner_deletes;
+SET ROLE regress_sec_writer;
+SELECT try($$SELECT product_image.product_save_image(2, '$$ || :'png'::text || $$')$$) AS writer_saves_after;
+SELECT try($$SELECT product_image.product_get_image_info(1) IS NULL$$) AS writer_reads_after;
+RESET ROLE;
+SELECT rolsuper AS owner_is_superuser FROM pg_roles WHERE rolname = 'regress_sec_owner';
+SELECT product_image.attach('product');
+SELECT product_image.product_delete_image(1);
+
+-- ---------------------------------------------------------------------------
+-- Renditions are never shared between images: what one product has cached
+-- (and keeps after a re-save) tells nothing of another product's bytes.
+-- ---------------------------------------------------------------------------
+SELECT product_image.product_save_image(g, fx('noise.jpg')) > 0 AS same_bytes FROM (VALUES (210), (211)) v(g);
+SELECT product_image.product_get_image(g, 30, NULL, 'png', NULL) IS NOT NULL AS filled FROM (VALUES (210), (211)) v(g);
+SELECT count(*) AS one_row_each FROM product_image.rendition r
+  JOIN product_image.blob b ON b.blob_id = r.blob_id WHERE b.product_id IN (210, 211);
+SELECT product_image.product_save_image(210, fx('rgb.png')) > 0 AS resaved;
+SELECT count(*) FILTER (WHERE b.product_id = 210) AS left_for_210, count(*) FILTER (WHERE b.product_id = 211) AS left_for_211
+  FROM product_image.rendition r JOIN product_image.blob b ON b.blob_id = r.blob_id AND b.sha256 = r.source
+ WHERE b.product_id IN (210, 211);
+
+-- ---------------------------------------------------------------------------
 -- The catalog: no SECURITY DEFINER without a pinned search_path, no trigger
 -- function for PUBLIC, and PUBLIC may execute only readers.
 -- ---------------------------------------------------------------------------
@@ -301,5 +354,7 @@ DELETE FROM product WHERE id BETWEEN 201 AND 212;
 DROP SCHEMA regress_mallory CASCADE;
 REVOKE ALL ON product, fixture FROM regress_sec_reader, regress_sec_writer, regress_sec_tenant, regress_sec_anon;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA product_image FROM regress_sec_writer, regress_sec_tenant;
-REVOKE ALL ON SCHEMA product_image FROM regress_sec_reader, regress_sec_writer, regress_sec_tenant, regress_sec_anon;
-DROP ROLE regress_sec_reader, regress_sec_writer, regress_sec_tenant, regress_sec_anon;
+REVOKE ALL ON SCHEMA product_image FROM regress_sec_reader, regress_sec_writer, regress_sec_tenant, regress_sec_anon, regress_sec_owner;
+REVOKE ALL ON FUNCTION product_image.on_product_change() FROM regress_sec_owner;
+DROP SCHEMA regress_owned CASCADE;
+DROP ROLE regress_sec_reader, regress_sec_writer, regress_sec_tenant, regress_sec_anon, regress_sec_owner;

@@ -53,13 +53,12 @@ static SPIPlanPtr op_plan[OP_COUNT];
 
 /*
  * Run op for product_id (ImageInfo in info) as the owner, once the caller
- * has seen the product; the first column of its row copied into the
- * caller's context, or *isnull when there is no row (or no visible product).
+ * has seen the product; the first column of its row, out of SPI, or
+ * *isnull when there is no row (or no visible product).
  */
 static Datum
 RunOp(BlobOp op, int32 product_id, Datum info, bool *isnull)
 {
-	MemoryContext caller = CurrentMemoryContext;
 	Oid			argtypes[] = {INT4OID, JSONBOID, NAMEOID};
 	Datum		args[3];
 	char		nulls[3] = {' ', info == (Datum) 0 ? 'n' : ' ', ' '};
@@ -93,12 +92,7 @@ RunOp(BlobOp op, int32 product_id, Datum info, bool *isnull)
 			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
 
 			if (!*isnull)
-			{
-				MemoryContext old = MemoryContextSwitchTo(caller);
-
-				result = op == OP_DELETE ? d : PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
-				MemoryContextSwitchTo(old);
-			}
+				result = op == OP_DELETE ? d : PointerGetDatum(PiCopyOut(d));
 		}
 	}
 	SPI_finish();

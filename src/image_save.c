@@ -4,12 +4,14 @@
  *
  * Validate the image (CheckImage), ask as the caller whether the product is
  * visible (GRANTs and row-level security on the product table decide, see
- * product_access.c), then as the owner, in SPI with kept plans:
- *	1. lock the product row FOR KEY SHARE, so a concurrent DELETE of the
- *	   product waits for us (its cascade then sees our blob; nothing is
- *	   orphaned), and the caller needs no UPDATE right on the product table;
- *	2. in the same statement, UPDATE the product's blob row; only when there
- *	   is none, INSERT it with ON CONFLICT on the unique product_id.
+ * product_access.c), then in SPI with kept plans:
+ *	1. lock the product row FOR KEY SHARE, as the product table's owner (not
+ *	   ours: nothing of that table may run with more than its owner's rights),
+ *	   so a concurrent DELETE of the product waits for us (its cascade then
+ *	   sees our blob; nothing is orphaned), and the caller needs no UPDATE
+ *	   right on the product table;
+ *	2. as our owner, UPDATE the product's blob row; only when there is none,
+ *	   INSERT it with ON CONFLICT on the unique product_id.
  *	   Concurrent saves of the same product serialize on that row (or index
  *	   entry), saves of different products never wait on each other, and a
  *	   re-save keeps the blob id and the user-entered fields.
@@ -32,12 +34,13 @@ PG_FUNCTION_INFO_V1(product_save_image);
 
 #define SAVE_NARGS 14
 
-/* The write plans, which name the product table; rebuilt when it changes. */
+/* The lock plan names the product table: rebuilt when it changes. */
 typedef struct SaveCache
 {
-	uint64		generation;		/* of the PiProduct they were made for */
-	SPIPlanPtr	resave_plan;	/* lock the product and UPDATE its blob */
-	SPIPlanPtr	insert_plan;	/* lock the product and INSERT its first blob */
+	uint64		generation;		/* of the PiProduct it was made for */
+	SPIPlanPtr	lock_plan;		/* lock the product row, as the product table's owner */
+	SPIPlanPtr	resave_plan;	/* UPDATE the product's blob, as our owner */
+	SPIPlanPtr	insert_plan;	/* INSERT its first blob, as our owner */
 } SaveCache;
 
 static SaveCache cache;
@@ -71,57 +74,57 @@ FillParams(Datum *values, char *nulls, int32 product_id, Datum image, const pi_h
 	"color_type = $9, has_alpha = $10, frames = $11, interlaced = $12, orientation = $13, " \
 	"sha256 = pg_catalog.sha256($2), updated = pg_catalog.now(), updated_by = $14 "
 
-/* Prepare the plans that name the product table. */
+/* Prepare the plans (the lock's again when the product table changed). */
 static void
 PrepareSavePlans(const PiProduct *p)
 {
 	static Oid	argtypes[SAVE_NARGS] = {INT4OID, BYTEAOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
 		INT4OID, INT4OID, TEXTOID, BOOLOID, INT4OID, BOOLOID, INT4OID, NAMEOID};
-	StringInfoData lock;
+	Oid			lock_args[] = {INT8OID};
 	StringInfoData sql;
 
-	if (cache.resave_plan)
-		SPI_freeplan(cache.resave_plan);
-	if (cache.insert_plan)
-		SPI_freeplan(cache.insert_plan);
-	cache.resave_plan = cache.insert_plan = NULL;
-
-	/* the product row, locked as the owner once the caller has seen it */
-	initStringInfo(&lock);
-	appendStringInfo(&lock, "WITH p AS (SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) $1 FOR KEY SHARE) ",
-					 p->qualified, p->key);
-
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "%s, u AS (UPDATE product_image.blob AS b SET " SAVE_SET_LIST
-					 "FROM p WHERE b.product_id OPERATOR(pg_catalog.=) $1 RETURNING b.blob_id) "
-					 "SELECT (SELECT pg_catalog.count(*) FROM p), (SELECT u.blob_id FROM u)", lock.data);
+	if (cache.lock_plan)
+		SPI_freeplan(cache.lock_plan);
+	cache.lock_plan = NULL;
+	appendStringInfo(&sql, "SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) $1 FOR KEY SHARE",
+					 p->qualified, p->key);
+	cache.lock_plan = PrepareKept(sql.data, 1, lock_args);
+	cache.generation = p->generation;
+	if (cache.resave_plan)
+		return;
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE product_image.blob AS b SET " SAVE_SET_LIST
+					 "WHERE b.product_id OPERATOR(pg_catalog.=) $1 RETURNING b.blob_id");
 	cache.resave_plan = PrepareKept(sql.data, SAVE_NARGS, argtypes);
 
 	resetStringInfo(&sql);
-	appendStringInfo(&sql, "%sINSERT INTO product_image.blob AS b (product_id, data, blob_size, "
+	appendStringInfo(&sql, "INSERT INTO product_image.blob AS b (product_id, data, blob_size, "
 					 " original_size, mime_type, format, width, height, bit_depth, channels, color_type, "
 					 " has_alpha, frames, interlaced, orientation, sha256, created_by, updated_by) "
-					 "SELECT $1, $2, pg_catalog.octet_length($2), pg_catalog.octet_length($2), "
-					 " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, pg_catalog.sha256($2), $14, $14 FROM p "
+					 "VALUES ($1, $2, pg_catalog.octet_length($2), pg_catalog.octet_length($2), "
+					 " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, pg_catalog.sha256($2), $14, $14) "
 					 "ON CONFLICT (product_id) DO UPDATE SET " SAVE_SET_LIST
-					 "RETURNING b.blob_id", lock.data);
+					 "RETURNING b.blob_id");
 	cache.insert_plan = PrepareKept(sql.data, SAVE_NARGS, argtypes);
-	cache.generation = p->generation;
 }
 
 /*
  * Lock the product and refresh its blob, or insert the first one; return
- * the blob id.  A re-save is one statement and a plain UPDATE (one copy of
- * the image in the new tuple; ON CONFLICT DO UPDATE would hold two).  A
- * first save takes a second statement, whose ON CONFLICT covers a
- * concurrent first save of the same product.
+ * the blob id.  The product row is locked FOR KEY SHARE (as the product
+ * table's owner, once the caller has seen it), so a concurrent DELETE of the
+ * product waits for us and its cascade then sees our blob.  A re-save is a
+ * plain UPDATE (one copy of the image in the new tuple; ON CONFLICT DO
+ * UPDATE would hold two); a first save takes an INSERT whose ON CONFLICT
+ * covers a concurrent first save of the same product.
  */
 static int32
 SaveBlob(int32 product_id, Datum image, const pi_header *h)
 {
 	Datum		values[SAVE_NARGS];
 	char		nulls[SAVE_NARGS];
-	Datum		id;
+	Datum		key = Int64GetDatum(product_id);
 	bool		isnull;
 	int			rc;
 	const PiProduct *p;
@@ -131,28 +134,26 @@ SaveBlob(int32 product_id, Datum image, const pi_header *h)
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("product %d does not exist", product_id)));
 	p = PiGetProduct();
-	if (cache.resave_plan == NULL || cache.generation != p->generation)
+	if (cache.lock_plan == NULL || cache.generation != p->generation)
 		PrepareSavePlans(p);
+	rc = PiRunAsProductOwner(cache.lock_plan, &key, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "locking the product failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)		/* gone meanwhile */
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("product %d does not exist", product_id)));
 	FillParams(values, nulls, product_id, image, h);
 
 	rc = PiRunAsOwner(cache.resave_plan, values, nulls, false, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+	if (rc != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "saving the image failed: %s", SPI_result_code_string(rc));
-	if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("product %d does not exist", product_id)));
-	id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	if (!isnull)
-		return DatumGetInt32(id);
+	if (SPI_processed == 1)
+		return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 	rc = PiRunAsOwner(cache.insert_plan, values, nulls, false, 1);
-	if (rc != SPI_OK_INSERT_RETURNING)
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "saving the image failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)		/* the product went away meanwhile */
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("product %d does not exist", product_id)));
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 

@@ -107,19 +107,46 @@ Owner(void)
 	return owner;
 }
 
-int
-PiRunAsOwner(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count)
+/* Run a plan as user, in a security-restricted operation. */
+static int
+RunAs(Oid user, SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count)
 {
 	Oid			save_userid;
 	int			save_sec;
 	int			rc;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(Owner(),
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	SetUserIdAndSecContext(user, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 	rc = SPI_execute_plan(plan, values, nulls, read_only, count);
 	SetUserIdAndSecContext(save_userid, save_sec);
 	return rc;
+}
+
+int
+PiRunAsOwner(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count)
+{
+	return RunAs(Owner(), plan, values, nulls, read_only, count);
+}
+
+/*
+ * Run a plan on the product table as that table's owner, never as ours: its
+ * owner controls the table (its types, casts, and whatever a future
+ * PostgreSQL runs for a SELECT), so nothing of the table may run with more
+ * rights than the owner's own.
+ */
+int
+PiRunAsProductOwner(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count)
+{
+	HeapTuple	tup;
+	Oid			owner;
+
+	(void) PiGetProduct();
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(product.relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", product.relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return RunAs(owner, plan, values, nulls, read_only, count);
 }
 
 const PiProduct *
@@ -159,6 +186,23 @@ PiGetProduct(void)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the attached product table no longer exists"),
 				 errhint("Call product_image.attach() with the product table.")));
+	/*
+	 * Still a plain table keyed by a built-in integer (its owner may have
+	 * changed either since attach): our statements compare the key with
+	 * built-in operators only, so no cast or operator of the owner's runs.
+	 */
+	{
+		AttrNumber	att = get_attnum(relid, key);
+		Oid			type = att == InvalidAttrNumber ? InvalidOid : get_atttype(relid, att);
+
+		if (get_rel_relkind(relid) != RELKIND_RELATION ||
+			(type != INT2OID && type != INT4OID && type != INT8OID))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the attached product table is no longer a table keyed by \"%s\" of type smallint, integer or bigint",
+							key),
+					 errhint("Restore the key's type, or call product_image.attach() again.")));
+	}
 
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	if (product.qualified)
@@ -200,4 +244,21 @@ Datum
 PiCallerName(void)
 {
 	return DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+}
+
+/*
+ * A varlena from an SPI result, detoasted once straight into the context
+ * SPI_palloc allocates in (the one current at SPI_connect), so it outlives
+ * SPI_finish: one copy, however large the image.
+ */
+bytea *
+PiCopyOut(Datum varlena)
+{
+	void	   *probe = SPI_palloc(1);
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(probe));
+	bytea	   *out = (bytea *) PG_DETOAST_DATUM_COPY(varlena);
+
+	MemoryContextSwitchTo(old);
+	pfree(probe);
+	return out;
 }

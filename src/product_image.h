@@ -49,8 +49,25 @@ extern int	PiEnter(void);
 extern void PiLeave(int level);
 extern SPIPlanPtr PrepareKept(const char *sql, int nargs, Oid *argtypes);
 extern int	PiRunAsOwner(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count);
+extern int	PiRunAsProductOwner(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only,
+								long count);
 extern const PiProduct *PiGetProduct(void);
 extern bool PiProductVisible(int64 product_id);
 extern Datum PiCallerName(void);
+extern bytea *PiCopyOut(Datum varlena);
+
+/* The rendition cache, as the owner, inside SPI (rendition_cache.c). */
+typedef struct PiCacheKey
+{
+	Datum		values[6];		/* blob id, source sha256, w, h, type, quality */
+	int32		lock;			/* a fill's advisory lock key */
+} PiCacheKey;
+
+extern void PiCacheKeyMake(PiCacheKey *k, int32 blob_id, bytea *source, uint32 w, uint32 h,
+						   pi_format type, int32 quality);
+/* The cached bytes (out of SPI, in the caller's context), or NULL. */
+extern bytea *PiCacheGet(const PiCacheKey *k, int32 *width, int32 *height);
+/* Store a rendition unless another transaction is filling the same key. */
+extern void PiCachePut(const PiCacheKey *k, bytea *image, int32 width, int32 height);
 
 #endif							/* PRODUCT_IMAGE_H */

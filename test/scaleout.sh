@@ -13,7 +13,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-BASE=${PI_SCALEOUT_PORT:-54351}
+BASE=${PI_SCALEOUT_PORT:-24351}
 GWPORT=${PI_SCALEOUT_HTTP_PORT:-18291}
 RUN=$ROOT/.run/scaleout
 GW=$ROOT/gateway/product-image-gateway

@@ -19,8 +19,6 @@ ALTER TABLE product_image.blob
     ADD CONSTRAINT blob_description_length CHECK (pg_catalog.char_length(description) <= 4000),
     ADD CONSTRAINT blob_extra_info_length CHECK (pg_catalog.char_length(extra_info) <= 4000),
     ADD CONSTRAINT blob_conceptual_type_length CHECK (pg_catalog.char_length(conceptual_type) <= 255);
--- renditions are found by the bytes they were made from
-CREATE INDEX blob_sha256 ON product_image.blob (sha256);
 REVOKE ALL ON TABLE product_image.blob, product_image.config, product_image.partition,
     product_image.placeholder FROM PUBLIC;
 REVOKE ALL ON SEQUENCE product_image.blob_blob_id_seq FROM PUBLIC;
@@ -97,14 +95,17 @@ ALTER FUNCTION product_image.product_save_image(integer, bytea) PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION product_image.render(bytea, integer, integer, text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
--- The rendition cache, keyed by what is produced: the source's sha256, the
--- rendition's size, type and JPEG quality.  No shared counter row, no
--- foreign key (a reader's fill must lock nothing a writer needs).
+-- The rendition cache, keyed by the image and what is produced: its blob id
+-- and sha256, the rendition's size, type and JPEG quality.  No shared
+-- counter row, no foreign key (a reader's fill must lock nothing a writer
+-- needs).  Renditions are never shared between images, so what one product
+-- has cached tells nothing about another's bytes.
 -- ---------------------------------------------------------------------------
 DROP TABLE product_image.rendition, product_image.rendition_usage;
 DROP FUNCTION product_image.on_rendition_delete();
 CREATE TABLE product_image.rendition (
-    source    bytea NOT NULL,        -- sha256 of the stored image
+    blob_id   integer NOT NULL,      -- the stored image
+    source    bytea NOT NULL,        -- its sha256 when rendered
     w         integer NOT NULL,      -- the rendition's size, upright
     h         integer NOT NULL,
     type      text NOT NULL CHECK (type IN ('png', 'jpeg', 'gif')),
@@ -114,16 +115,17 @@ CREATE TABLE product_image.rendition (
     width     integer NOT NULL,      -- as encoded (a DCT-scaled JPEG may be a pixel smaller)
     height    integer NOT NULL,
     last_used timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    PRIMARY KEY (source, w, h, type, quality)
+    PRIMARY KEY (blob_id, source, w, h, type, quality)
 );
 ALTER TABLE product_image.rendition ALTER COLUMN data SET STORAGE EXTERNAL;
 CREATE INDEX rendition_last_used ON product_image.rendition (last_used) INCLUDE (bytes);
 COMMENT ON TABLE product_image.rendition IS 'Cached renditions, least recently used evicted past product_image.rendition_cache_max_bytes';
 REVOKE ALL ON TABLE product_image.rendition FROM PUBLIC;
 
--- A re-save with other bytes, or a delete, drops the renditions of the old
--- bytes (unless another image has them).  Rows another transaction holds are
--- skipped, never waited for: eviction takes them later.
+-- A re-save with other bytes, or a delete, drops the image's renditions of
+-- the old bytes.  Rows another transaction holds are skipped, never waited
+-- for: eviction takes them later (they are never served: the key holds the
+-- bytes they were made from).
 DROP TRIGGER blob_resave ON product_image.blob;
 DROP FUNCTION product_image.on_blob_resave();
 CREATE FUNCTION product_image.on_blob_change()
@@ -136,10 +138,13 @@ BEGIN
         RAISE EXCEPTION 'product_image.on_blob_change() serves only product_image.blob'
             USING ERRCODE = '42501';
     END IF;
+    IF TG_OP = 'UPDATE' AND OLD.sha256 = NEW.sha256 THEN
+        RETURN NULL;
+    END IF;
     DELETE FROM product_image.rendition r
      WHERE r.ctid IN (SELECT c.ctid FROM product_image.rendition c
-                       WHERE c.source = OLD.sha256 FOR UPDATE SKIP LOCKED)
-       AND NOT EXISTS (SELECT 1 FROM product_image.blob b WHERE b.sha256 = OLD.sha256);
+                       WHERE c.blob_id = OLD.blob_id AND c.source = OLD.sha256
+                       FOR UPDATE SKIP LOCKED);
     RETURN NULL;
 END
 $$;
@@ -167,7 +172,13 @@ DECLARE
     new_id bigint;
 BEGIN
     SELECT c.product_table::oid AS relid, c.product_key INTO cfg FROM product_image.config c;
+    -- the attached table, its key still a built-in integer (so the casts
+    -- below are built-in: the table's owner cannot retype it to run a cast
+    -- of its own as us)
     IF NOT FOUND OR cfg.relid <> TG_RELID OR TG_WHEN <> 'AFTER'
+       OR NOT coalesce((SELECT a.atttypid FROM pg_attribute a
+                         WHERE a.attrelid = TG_RELID AND a.attname = cfg.product_key AND NOT a.attisdropped)
+                       = ANY (ARRAY['int2'::regtype::oid, 'int4'::regtype::oid, 'int8'::regtype::oid]), false)
        OR (TG_OP = 'TRUNCATE') <> (TG_NARGS = 0)
        OR (TG_NARGS > 0 AND (TG_NARGS <> 1 OR TG_ARGV[0] <> cfg.product_key)) THEN
         RAISE EXCEPTION 'product_image.on_product_change() serves only the attached product table'
@@ -237,7 +248,7 @@ BEGIN
 
     -- Move the registration: drop the triggers from the previous table.
     SELECT c.product_table INTO previous FROM product_image.config c;
-    IF previous IS NOT NULL THEN
+    IF previous IS NOT NULL AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = previous) THEN
         EXECUTE format('DROP TRIGGER IF EXISTS product_image_cascade ON %s', previous);
         EXECUTE format('DROP TRIGGER IF EXISTS product_image_truncate ON %s', previous);
     END IF;
