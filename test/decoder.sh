@@ -101,6 +101,26 @@ make -s -C "$ROOT" tools/pi-inspect >/dev/null
     { cat "$TMP/render_check"; exit 1; }
 echo "decoder: renditions: $(grep -c '^ok' "$TMP/render_check") checks of sizes, orientation, colour, alpha and quality pass"
 
+# Metadata bombs: the plain build's peak memory stays small (libtiff would keep
+# every copy of 1000 tags naming one megabyte; libpng would inflate and keep 50
+# text chunks of 7 MB), the TIFF is refused, the PNG is read without its text.
+/usr/bin/python3 "$ROOT/test/make_bombs.py" "$TMP"
+/usr/bin/python3 - "$ROOT/tools/pi-inspect" "$TMP" <<'PY' || exit 1
+import resource, subprocess, sys
+tool, tmp = sys.argv[1], sys.argv[2]
+for name, want in (("tiff_tag_bomb.tif", "-3"), ("png_ztxt_bomb.png", "0")):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    for flag in ([], ["--full"], ["--render", "8", "8", "png"]):
+        out = subprocess.run([tool] + flag + [f"{tmp}/{name}"], capture_output=True, text=True).stdout
+        code = out.split("\t")[1]
+        if code != want:
+            sys.exit(f"decoder: {name} {flag}: code {code}, want {want}: {out}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if peak > 100 * 1024:
+        sys.exit(f"decoder: {name}: peak RSS {peak} KB, over 100 MB")
+    print(f"decoder: {name}: code {want} in header, full and render mode, peak RSS {peak // 1024} MB")
+PY
+
 # Every dependency arrow between the decoder's files points down (includes and nm).
 "$ROOT/test/decoder_floors.sh"
 

@@ -237,6 +237,12 @@ pi_png_decode(pi_job *job)
 	png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
 	/* decompressed ancillary chunks (iCCP, zTXt, iTXt) get 8 MiB at most */
 	png_set_chunk_malloc_max(png, PI_PNG_MAX_CHUNK);
+	/*
+	 * Text chunks are skipped, not inflated and kept (a thousand zTXt of
+	 * 8 MiB each would cost 8 GB), and few other ancillary chunks are cached.
+	 */
+	png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, (png_const_bytep) "tEXt\0zTXt\0iTXt\0", 3);
+	png_set_chunk_cache_max(png, 128);
 	png_read_info(png, info);
 	png_get_IHDR(png, info, &width, &height, &bit_depth, &color_type, &interlace, NULL, NULL);
 

@@ -26,6 +26,12 @@
 
 #define PI_TIFF_MAX_ALLOC	((tmsize_t) 256 * 1024 * 1024)
 #define PI_TIFF_MAX_PAGES	10000
+/* tags in one directory: real files have tens */
+#define PI_TIFF_MAX_TAGS	1024
+/* tag data past the file's own length that directories may claim in total
+ * (tags pointing again and again at the same block: libtiff would read and
+ * keep every copy) */
+#define PI_TIFF_MAX_TAG_OVERLAP	((uint64_t) 16 * 1024 * 1024)
 
 /* II*\0 or MM\0* (TIFF), II+\0 or MM\0+ (BigTIFF). */
 static int
@@ -329,6 +335,92 @@ done:
 	return rc;
 }
 
+static uint64_t
+pi_tiff_get(const uint8_t *p, int size, int big_endian)
+{
+	uint64_t	v = 0;
+
+	for (int i = 0; i < size; i++)
+		v |= (uint64_t) p[big_endian ? i : size - 1 - i] << (8 * (size - 1 - i));
+	return v;
+}
+
+/* Bytes per value of a TIFF field type (0: unknown type, libtiff ignores it). */
+static uint32_t
+pi_tiff_type_size(uint32_t type)
+{
+	static const uint8_t sizes[] = {0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8, 4, 0, 0, 8, 8, 8};
+
+	return type < sizeof(sizes) ? sizes[type] : 0;
+}
+
+/*
+ * Walk the directory chain before libtiff does, distrusting every count: at
+ * most PI_TIFF_MAX_TAGS entries a directory, and the data all tags claim
+ * outside their entries at most the file's length plus
+ * PI_TIFF_MAX_TAG_OVERLAP (libtiff reads and keeps every tag it does not
+ * know, so a thousand tags naming the same megabyte cost a gigabyte).  Asks
+ * cancelled() between directories.  Structure errors are left to libtiff.
+ */
+static int
+pi_tiff_prescan(pi_job *job)
+{
+	const uint8_t *d = job->data;
+	size_t		len = job->len;
+	int			be,
+				big;
+	uint64_t	off,
+				claimed = 0;
+	uint32_t	dirs = 0;
+
+	if (len < 16)
+		return PI_OK;
+	be = d[0] == 'M';
+	big = pi_tiff_get(d + 2, 2, be) == 43;
+	off = big ? pi_tiff_get(d + 8, 8, be) : pi_tiff_get(d + 4, 4, be);
+	while (off != 0 && dirs++ <= PI_TIFF_MAX_PAGES)
+	{
+		int			count_size = big ? 8 : 2,
+					entry_size = big ? 20 : 12,
+					inline_size = big ? 8 : 4;
+		uint64_t	n;
+
+		if (job->cancelled != NULL && job->cancelled(job->cancel_arg))
+			return pi_fail(job, PI_ERR_CANCELLED, "cancelled");
+		if (off > len || len - off < (uint64_t) count_size)
+			return PI_OK;
+		n = pi_tiff_get(d + off, count_size, be);
+		if (n > PI_TIFF_MAX_TAGS)
+			return pi_fail(job, PI_ERR_CORRUPT,
+						   "TIFF directory %u has %llu tags, more than %d", dirs,
+						   (unsigned long long) n, PI_TIFF_MAX_TAGS);
+		/* the entries and the next directory's offset (left to libtiff when short) */
+		if (len - off - count_size < (uint64_t) inline_size ||
+			(len - off - count_size - inline_size) / entry_size < n)
+			return PI_OK;
+		for (uint64_t i = 0; i < n; i++)
+		{
+			const uint8_t *e = d + off + count_size + i * entry_size;
+			uint32_t	type = (uint32_t) pi_tiff_get(e + 2, 2, be);
+			uint64_t	values = pi_tiff_get(e + 4, big ? 8 : 4, be);
+			uint64_t	size = pi_tiff_type_size(type);
+
+			if (size != 0 && values > UINT64_MAX / size)
+				return pi_fail(job, PI_ERR_CORRUPT, "TIFF tag %u claims %llu values",
+							   (unsigned) pi_tiff_get(e, 2, be), (unsigned long long) values);
+			size *= values;
+			if (size > (uint64_t) inline_size)
+				claimed += size;
+		}
+		if (claimed > (uint64_t) len + PI_TIFF_MAX_TAG_OVERLAP)
+			return pi_fail(job, PI_ERR_CORRUPT,
+						   "TIFF tags claim %llu bytes of data in a %zu-byte file",
+						   (unsigned long long) claimed, len);
+		off = pi_tiff_get(d + off + count_size + n * entry_size, big ? 8 : 4, be);
+	}
+	return PI_OK;
+}
+
 /* The codec's decode (codec.h): validate, or stream the first page to the sink. */
 static int
 pi_tiff_decode(pi_job *job)
@@ -339,6 +431,9 @@ pi_tiff_decode(pi_job *job)
 	uint32_t	pages = 0;
 	int			rc = PI_OK;
 
+	rc = pi_tiff_prescan(job);
+	if (rc != PI_OK)
+		return rc;
 	opts = TIFFOpenOptionsAlloc();
 	if (opts == NULL)
 		return pi_fail(job, PI_ERR_NOMEM, "libtiff: cannot allocate options");
@@ -377,6 +472,11 @@ pi_tiff_decode(pi_job *job)
 		if (pages >= PI_TIFF_MAX_PAGES && TIFFLastDirectory(tif) == 0)
 		{
 			rc = pi_fail(job, PI_ERR_LIMIT_PIXELS, "TIFF has more than %d pages", PI_TIFF_MAX_PAGES);
+			break;
+		}
+		if (job->cancelled != NULL && job->cancelled(job->cancel_arg))
+		{
+			rc = pi_fail(job, PI_ERR_CANCELLED, "cancelled");
 			break;
 		}
 		src.errors = 0;
