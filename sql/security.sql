@@ -287,6 +287,11 @@ SELECT try($$SELECT product_image.product_save_image(2, '$$ || :'png'::text || $
 SELECT try($$SELECT product_image.product_get_image_info(1) IS NULL$$) AS writer_reads_after;
 RESET ROLE;
 SELECT rolsuper AS owner_is_superuser FROM pg_roles WHERE rolname = 'regress_sec_owner';
+-- a registration whose table was dropped does not stop attaching another
+SELECT product_image.attach('product');
+CREATE TABLE regress_gone (id integer PRIMARY KEY);
+SELECT product_image.attach('regress_gone');
+DROP TABLE regress_gone;
 SELECT product_image.attach('product');
 SELECT product_image.product_delete_image(1);
 

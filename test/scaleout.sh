@@ -316,6 +316,12 @@ check partition_login_acts_only_for_its_roles "$(as_proxy_login "SELECT product_
     'ERROR permission denied to set role "postgres"'
 check partition_login_names_a_role "$(as_proxy_login "SELECT product_image.partition_get_image('pi_proxy', 2)")" \
     'ERROR a proxied call must name the role it acts for, not pi_proxy'
+# install: plproxy in a schema a non-superuser owns (it could drop the handler) is refused
+check proxy_plproxy_squatted "$(PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -At -h "$RUN/sock" -p $P -U postgres -d postgres \
+    -c "DROP DATABASE IF EXISTS squat" -c "CREATE DATABASE squat" -c '\c squat' \
+    -c "CREATE SCHEMA squatted AUTHORIZATION pi_reader" -c "CREATE EXTENSION plproxy SCHEMA squatted" \
+    -c "CREATE EXTENSION product_image_proxy" 2>&1 | sed -n 's/^.*ERROR:  //p')" \
+    "plproxy is installed in a schema that a role other than a superuser owns (so it could drop it)"
 check partition_fixed "$(sql $P0 "SELECT product_image.configure_partition(1, 2)")" "ERROR 55000 this node is partition 0 of 2, not 1 of 2"
 check partition_same "$(sql $P0 "SELECT product_image.configure_partition(0, 2)")" ""
 check partition_not_power_of_two "$(sql $P0 "SELECT product_image.configure_partition(0, 3)")" "ERROR 22023 partition 0 of 3 is not valid"
