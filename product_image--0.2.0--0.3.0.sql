@@ -380,3 +380,12 @@ BEGIN
         DETAIL = coalesce(detail, ''), HINT = coalesce(hint, '');
 END
 $$;
+
+-- A slice of the stored image while its ETag is still etag (NULL when gone,
+-- changed or hidden): the gateway streams large originals with it, reading
+-- only the TOAST chunks it needs.
+CREATE FUNCTION product_image.product_get_image_part(product_id integer, etag text,
+                                                     "offset" bigint, length integer)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'product_get_image_part'
+LANGUAGE C STABLE PARALLEL RESTRICTED;

@@ -151,7 +151,11 @@ SELECT product_image.product_get_image(207) IS NULL AS get_null,
        (product_image.product_get_image_etag(207)).etag IS NULL AS etag_null,
        product_image.product_get_image_info(207) IS NULL AS info_null,
        (product_image.product_get_image_rendition(207, 8, NULL, NULL, 'SrNoPhoto')).etag AS placeholder_as_missing,
+       product_image.product_get_image_part(207, encode(sha256(fx('rgb.png')), 'hex'), 0, 8) IS NULL AS part_null,
        product_image.product_delete_image(207) AS delete_false;
+SELECT product_image.product_get_image_part(202, encode(sha256(fx('rgb.jpg')), 'hex'), 2, 5)
+       = substring(fx('rgb.jpg') FROM 3 FOR 5) AS visible_part,
+       product_image.product_get_image_part(202, 'not-the-etag', 0, 8) IS NULL AS other_etag_null;
 SELECT try($$SELECT product_image.product_put_image_info(207, '{"Description": "x"}')$$) AS put_info;
 SELECT try($$SELECT product_image.product_save_image(207, fx('rgb.jpg'))$$) AS save;
 SELECT product_image.product_get_image_info(202) ->> 'Description' AS visible_still_works;

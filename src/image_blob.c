@@ -159,3 +159,62 @@ product_delete_image(PG_FUNCTION_ARGS)
 
 	PG_RETURN_BOOL(!isnull && DatumGetBool(d));
 }
+
+PG_FUNCTION_INFO_V1(product_get_image_part);
+
+/*
+ * product_get_image_part(product_id int, etag text, offset bigint, length int)
+ * returns bytea: length bytes of the stored image from offset (0-based), when
+ * its ETag (the sha256 in hex) is still etag; NULL when the image is gone,
+ * changed or hidden.  The column is STORAGE EXTERNAL, so only the TOAST
+ * chunks of the slice are read: the gateway streams large originals with it.
+ */
+Datum
+product_get_image_part(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[] = {INT4OID, TEXTOID, INT8OID, INT4OID};
+	Datum		args[4];
+	int32		product_id;
+	int64		offset;
+	int32		length;
+	Datum		result = (Datum) 0;
+	bool		isnull = true;
+	int			level;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		PG_RETURN_NULL();
+	product_id = PG_GETARG_INT32(0);
+	offset = PG_GETARG_INT64(2);
+	length = PG_GETARG_INT32(3);
+	if (offset < 0 || offset > PG_INT32_MAX || length < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("offset must be from 0 and length at least 1, not %lld and %d",
+						(long long) offset, length)));
+	level = PiEnter();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
+		plan = PrepareKept("SELECT pg_catalog.substring(b.data, ($3 OPERATOR(pg_catalog.+) 1)::pg_catalog.int4, $4) "
+						   "FROM product_image.blob b WHERE b.product_id OPERATOR(pg_catalog.=) $1 "
+						   "AND pg_catalog.encode(b.sha256, 'hex') OPERATOR(pg_catalog.=) $2",
+						   4, argtypes);
+	args[0] = Int32GetDatum(product_id);
+	args[1] = PG_GETARG_DATUM(1);
+	args[2] = Int64GetDatum(offset);
+	args[3] = Int32GetDatum(length);
+	if (PiProductVisible(product_id) &&
+		PiRunAsOwner(plan, args, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			result = PointerGetDatum(PiCopyOut(d));
+	}
+	SPI_finish();
+	PiLeave(level);
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
+}
