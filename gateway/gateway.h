@@ -24,6 +24,8 @@ typedef struct gw_config
 	int			threads;
 	int			max_connections;
 	int			timeout_seconds;
+	int			head_timeout_seconds;	/* whole request head, from open or the last answer */
+	int			min_body_rate;	/* bytes a second, averaged, after head_timeout_seconds */
 	int			statement_timeout_ms;	/* per request transaction; 0: none */
 	int			rendition_max_age;	/* Cache-Control max-age of renditions, seconds */
 	const char *read_db_uri;	/* streaming replica for GET routes, or NULL */

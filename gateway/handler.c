@@ -18,10 +18,109 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 atomic_int	gw_active_requests;
 atomic_int	gw_open_connections;
+
+/*
+ * Every open connection, for the watchdog: libmicrohttpd's timeout is an
+ * idle timeout, so a client sending a byte now and then would hold its
+ * connection forever.  The watchdog closes a connection whose request head
+ * is not complete within --head-timeout seconds (of opening it, or of the
+ * previous answer), or whose body arrives slower than --min-body-rate
+ * bytes a second on average once --head-timeout seconds have passed.
+ * While the handler works or an answer is sent, nothing is enforced here.
+ */
+enum
+{
+	PHASE_HEAD, PHASE_BODY, PHASE_BUSY
+};
+
+typedef struct gw_conn_ctx
+{
+	int			fd;
+	atomic_int	phase;
+	_Atomic int64_t since_ms;	/* the phase began */
+	_Atomic uint64_t body_bytes;
+	int			killed;			/* under ctx_lock */
+	struct gw_conn_ctx *prev,
+			   *next;
+} gw_conn_ctx;
+
+static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static gw_conn_ctx *ctx_head;
+
+static int64_t now_ms(void);
+
+static gw_conn_ctx *
+conn_ctx(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+																 MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? (gw_conn_ctx *) ci->socket_context : NULL;
+}
+
+static void
+set_phase(struct MHD_Connection *conn, int phase)
+{
+	gw_conn_ctx *c = conn_ctx(conn);
+
+	if (c == NULL)
+		return;
+	atomic_store(&c->since_ms, now_ms());
+	atomic_store(&c->body_bytes, 0);
+	atomic_store(&c->phase, phase);
+}
+
+void *
+gw_watchdog(void *arg)
+{
+	static const char timeout_408[] = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+		"Content-Length: 0\r\nX-Content-Type-Options: nosniff\r\n\r\n";
+	struct timespec tick = {0, 250 * 1000 * 1000};
+
+	(void) arg;
+	for (;;)
+	{
+		int64_t		now = now_ms(),
+					head_ms = (int64_t) gw.head_timeout_seconds * 1000;
+
+		pthread_mutex_lock(&ctx_lock);
+		for (gw_conn_ctx *c = ctx_head; c; c = c->next)
+		{
+			int			phase = atomic_load(&c->phase);
+			int64_t		el = now - atomic_load(&c->since_ms);
+			const char *why = NULL;
+
+			if (c->killed)
+				continue;
+			if (phase == PHASE_HEAD && el > head_ms)
+				why = "request head not complete in time";
+			else if (phase == PHASE_BODY && el > head_ms &&
+					 atomic_load(&c->body_bytes) * 1000 < (uint64_t) gw.min_body_rate * (uint64_t) el)
+				why = "request body slower than --min-body-rate";
+			if (why == NULL)
+				continue;
+			/*
+			 * The connection's thread is reading, not writing: the 408 cannot
+			 * interleave with an answer.  shutdown() (not close) keeps the fd
+			 * ours until libmicrohttpd closes it, after the CLOSED notice
+			 * that takes this lock.
+			 */
+			(void) send(c->fd, timeout_408, sizeof(timeout_408) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+			shutdown(c->fd, SHUT_RDWR);
+			c->killed = 1;
+			if (!gw.quiet)
+				fprintf(stderr, "gateway: closed a connection: %s\n", why);
+		}
+		pthread_mutex_unlock(&ctx_lock);
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
 
 enum
 {
@@ -1182,7 +1281,12 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 		r->method = gw_parse_method(method);
 		r->method_name = strdup(method);
 		r->path = strdup(url);
-		return first_call(conn, r, url, version);
+		set_phase(conn, PHASE_BUSY);
+		ret = first_call(conn, r, url, version);
+		/* a body to read: the watchdog now checks its rate */
+		if (ret == MHD_YES && !r->responded && r->has_body)
+			set_phase(conn, PHASE_BODY);
+		return ret;
 	}
 	if (r->responded)
 	{
@@ -1195,6 +1299,12 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 
 		r->bytes_in += n;
 		*upload_size = 0;
+		{
+			gw_conn_ctx *c = conn_ctx(conn);
+
+			if (c)
+				atomic_fetch_add(&c->body_bytes, n);
+		}
 		if (r->bytes_in > gw.max_body)
 		{
 			char		msg[96];
@@ -1216,6 +1326,7 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 
 	/* the whole request is here */
 	r->body_done = 1;
+	set_phase(conn, PHASE_BUSY);
 	if (r->pp && r->parts > 1 && r->part_state != 2)
 		r->body_len = 0;		/* several parts, none a file */
 	if (r->route.resource == GW_RES_HEALTH)
@@ -1241,7 +1352,6 @@ gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct timespec end;
 	double		ms;
 	(void) cls;
-	(void) conn;
 	if (r == NULL)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &end);
@@ -1263,6 +1373,8 @@ gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&gw_active_requests, 1);
+	/* the next request's head starts now */
+	set_phase(conn, PHASE_HEAD);
 }
 
 size_t
@@ -1278,10 +1390,47 @@ gw_connection_notify(void *cls, struct MHD_Connection *conn, void **socket_conte
 					 enum MHD_ConnectionNotificationCode toe)
 {
 	(void) cls;
-	(void) conn;
-	(void) socket_context;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+	{
+		gw_conn_ctx *c = calloc(1, sizeof(*c));
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+																	 MHD_CONNECTION_INFO_CONNECTION_FD);
+
 		atomic_fetch_add(&gw_open_connections, 1);
+		if (c == NULL || ci == NULL)
+		{
+			free(c);
+			*socket_context = NULL;
+			return;
+		}
+		c->fd = ci->connect_fd;
+		atomic_store(&c->phase, PHASE_HEAD);
+		atomic_store(&c->since_ms, now_ms());
+		pthread_mutex_lock(&ctx_lock);
+		c->next = ctx_head;
+		if (ctx_head)
+			ctx_head->prev = c;
+		ctx_head = c;
+		pthread_mutex_unlock(&ctx_lock);
+		*socket_context = c;
+	}
 	else
+	{
+		gw_conn_ctx *c = *socket_context;
+
 		atomic_fetch_sub(&gw_open_connections, 1);
+		if (c == NULL)
+			return;
+		/* before libmicrohttpd closes the fd: the watchdog never sees it again */
+		pthread_mutex_lock(&ctx_lock);
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			ctx_head = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		pthread_mutex_unlock(&ctx_lock);
+		free(c);
+		*socket_context = NULL;
+	}
 }

@@ -90,6 +90,21 @@ echo "limits: 10 authorized 4 MiB uploads in flight: RSS $rss0 -> $held KiB (gro
 [ "$answered" = 0 ] && [ "$closed" = 0 ] && ok || bad "authorized uploads: $answered answered, $closed closed before their body was sent"
 stop $GWPID
 
+# ---- slow-loris: a deadline for the whole head, a minimum body rate ----
+# 6 clients trickle a head one byte every 0.5 s into --max-connections 5
+# (libmicrohttpd's timeout is an idle one, so before they were never closed).
+start $PORT "$TMP/loris.log" --anon-role pi_writer --max-connections 5 --timeout 60 --head-timeout 2
+read -r l1 l2 l3 l4 l5 l6 < <(python3 "$ROOT/test/http_load.py" loris $PORT 6 30 0.5 | tr '\n' ' ')
+echo "limits: slow-loris heads (6, one byte every 0.5 s, --head-timeout 2): $l1 $l2 $l3 $l4 within 30 s; $l5 $l6 for the next client"
+[ "$l2 $l3 $l4" = "6 of 6" ] && ok || bad "slow-loris heads: $l2 $l3 $l4 closed within 30 s"
+[ "$l6" = 200 ] && ok || bad "slow-loris heads: the next client got $l6"
+body=$(python3 "$ROOT/test/http_load.py" slowbody $PORT 30 10)
+echo "limits: a body sent at 10 bytes/s (--min-body-rate 1024): $body within 30 s"
+[ "$body" = closed ] && ok || bad "slow body: still $body after 30 s"
+expect_health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")
+[ "$expect_health" = 200 ] && ok || bad "after slow clients: /health answered $expect_health"
+stop $GWPID
+
 echo "limits: $PASS passed, $FAILED failed"
 psql -X -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
 [ "$FAILED" = 0 ]
