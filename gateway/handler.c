@@ -224,6 +224,8 @@ send_buffer(struct MHD_Connection *conn, gw_request *r, int status, const char *
 	/* an answer before the whole body was read: the rest is never read */
 	if (status == 503 || status == 413 || r->close || (r->has_body && !r->body_done))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (status == 503)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	ret = MHD_queue_response(conn, (unsigned) status, resp);
 	MHD_destroy_response(resp);	/* frees MUST_FREE data once nothing holds it */
 	if (ret == MHD_YES)
@@ -341,7 +343,7 @@ enum
  */
 static int
 pipeline(gw_conn *c, int which, const gw_auth *auth, const char *const *values,
-		 const int *lengths, const int *formats, int binary_result,
+		 const int *lengths, const int *formats, int binary_result, int timeout_ms,
 		 PGresult **out, PGresult **failed)
 {
 	PGconn	   *pg = gw_conn_pg(c);
@@ -371,11 +373,11 @@ pipeline(gw_conn *c, int which, const gw_auth *auth, const char *const *values,
 	}
 	if (PQsendQueryParams(pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
 		sent[nsent++] = STEP_BEGIN;
-	if (gw.statement_timeout_ms > 0)
+	if (timeout_ms > 0)
 	{
 		char		timeout[64];
 
-		snprintf(timeout, sizeof(timeout), "SET LOCAL statement_timeout = %d", gw.statement_timeout_ms);
+		snprintf(timeout, sizeof(timeout), "SET LOCAL statement_timeout = %d", timeout_ms);
 		if (PQsendQueryParams(pg, timeout, 0, NULL, NULL, NULL, NULL, 0))
 			sent[nsent++] = STEP_TIMEOUT;
 	}
@@ -565,9 +567,10 @@ acquire_for(int which, const gw_auth *auth, int32_t product_id, int *tried_repli
 	return gw_pool_acquire(auth->basic_user, auth->basic_password, 0, err);
 }
 
+/* As run(), with this statement timeout (ms; 0: none) instead of --statement-timeout. */
 static int
-run(int which, const gw_auth *auth, const char *const *values, const int *lengths,
-	const int *formats, int binary_result, PGresult **out, gw_error *err)
+run_timeout(int which, const gw_auth *auth, const char *const *values, const int *lengths,
+			const int *formats, int binary_result, int timeout_ms, PGresult **out, gw_error *err)
 {
 	int32_t		product_id = (statements[which].nparams > 0 && values[0]) ? atoi(values[0]) : 0;
 	int			tried_replica = 0;
@@ -584,7 +587,8 @@ run(int which, const gw_auth *auth, const char *const *values, const int *length
 		if (c == NULL)
 			return -1;
 		pg = gw_conn_pg(c);
-		step = pipeline(c, which, auth, values, lengths, formats, binary_result, &res, &bad);
+		step = pipeline(c, which, auth, values, lengths, formats, binary_result, timeout_ms,
+						&res, &bad);
 		if (step == STEP_COUNT)
 		{
 			gw_pool_release(c, 0);
@@ -634,6 +638,32 @@ run(int which, const gw_auth *auth, const char *const *values, const int *length
 		return -1;
 	}
 	return -1;
+}
+
+static int
+run(int which, const gw_auth *auth, const char *const *values, const int *lengths,
+	const int *formats, int binary_result, PGresult **out, gw_error *err)
+{
+	return run_timeout(which, auth, values, lengths, formats, binary_result,
+					   gw.statement_timeout_ms, out, err);
+}
+
+/*
+ * Render slots: at most --render-slots rendition calls hold a connection
+ * for as long as a render takes, so the rest of the pool always serves
+ * plain reads and writes.  Past the limit a rendition call is still tried,
+ * under --render-probe-ms: a cached rendition (one index lookup) is
+ * answered; one that would need rendering is cancelled there and answered
+ * 503 with Retry-After.
+ */
+static atomic_int renders_in_flight;
+
+static int
+render_slots(void)
+{
+	if (gw.render_slots > 0)
+		return gw.render_slots;
+	return gw.pool_size > 4 ? gw.pool_size / 4 : 1;
 }
 
 /* ---- route handlers ---- */
@@ -731,7 +761,27 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 	else
 		snprintf(cache_control, sizeof(cache_control), "no-cache");
 
-	if (run(which, auth, values, NULL, NULL, 1, &res, &err) != 0)
+	if (which == ST_GET_RENDITION)
+	{
+		int			slot = atomic_fetch_add(&renders_in_flight, 1) < render_slots();
+		int			rc;
+
+		if (!slot)
+			atomic_fetch_sub(&renders_in_flight, 1);
+		rc = run_timeout(which, auth, values, NULL, NULL, 1,
+						 slot ? gw.statement_timeout_ms : gw.render_probe_ms, &res, &err);
+		if (slot)
+			atomic_fetch_sub(&renders_in_flight, 1);
+		if (rc != 0 && !slot && strcmp(err.code, "57014") == 0)
+			gw_error_set(&err, 503, "53000", "all render slots are busy", NULL,
+						 "Retry after a second; cached renditions and originals are served meanwhile.");
+		if (rc != 0)
+		{
+			free(tags);
+			return send_error(conn, r, &err, NULL);
+		}
+	}
+	else if (run(which, auth, values, NULL, NULL, 1, &res, &err) != 0)
 	{
 		free(tags);
 		return send_error(conn, r, &err, NULL);

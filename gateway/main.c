@@ -55,6 +55,11 @@ usage(FILE *out)
 			"                        seconds (PRODUCT_IMAGE_MIN_BODY_RATE; 1024)\n"
 			"  --statement-timeout MS  longest database work per request, 0 for none; past it\n"
 			"                        the answer is 503 (PRODUCT_IMAGE_STATEMENT_TIMEOUT; 30000)\n"
+			"  --render-slots N      renditions rendered at once; past them a rendition is\n"
+			"                        served only from the cache, else 503 + Retry-After\n"
+			"                        (PRODUCT_IMAGE_RENDER_SLOTS; --pool / 4, at least 1)\n"
+			"  --render-probe-ms MS  past the render slots, the time a rendition call gets\n"
+			"                        (PRODUCT_IMAGE_RENDER_PROBE_MS; 250)\n"
 			"  --rendition-max-age SECONDS  Cache-Control max-age of GET Image with w, h,\n"
 			"                        type or ifBlank (PRODUCT_IMAGE_RENDITION_MAX_AGE; 300)\n"
 			"  --read-db-uri URI     a streaming replica for GET routes (PRODUCT_IMAGE_READ_DB_URI);\n"
@@ -127,6 +132,10 @@ apply(const char *name, const char *v)
 		gw.head_timeout_seconds = (int) parse_number("--head-timeout", v, 1, 3600);
 	else if (strcmp(name, "min-body-rate") == 0)
 		gw.min_body_rate = (int) parse_number("--min-body-rate", v, 0, INT_MAX);
+	else if (strcmp(name, "render-slots") == 0)
+		gw.render_slots = (int) parse_number("--render-slots", v, 0, 1000);
+	else if (strcmp(name, "render-probe-ms") == 0)
+		gw.render_probe_ms = (int) parse_number("--render-probe-ms", v, 1, INT_MAX);
 	else if (strcmp(name, "statement-timeout") == 0)
 		gw.statement_timeout_ms = (int) parse_number("--statement-timeout", v, 0, INT_MAX);
 	else if (strcmp(name, "read-db-uri") == 0)
@@ -160,6 +169,8 @@ configure(int argc, char **argv)
 		{"head-timeout", "PRODUCT_IMAGE_HEAD_TIMEOUT"},
 		{"min-body-rate", "PRODUCT_IMAGE_MIN_BODY_RATE"},
 		{"statement-timeout", "PRODUCT_IMAGE_STATEMENT_TIMEOUT"},
+		{"render-slots", "PRODUCT_IMAGE_RENDER_SLOTS"},
+		{"render-probe-ms", "PRODUCT_IMAGE_RENDER_PROBE_MS"},
 		{"rendition-max-age", "PRODUCT_IMAGE_RENDITION_MAX_AGE"},
 		{"read-db-uri", "PRODUCT_IMAGE_READ_DB_URI"},
 		{"read-max-lag", "PRODUCT_IMAGE_READ_MAX_LAG"},
@@ -209,6 +220,12 @@ configure(int argc, char **argv)
 	if (gw.db_uri == NULL)
 	{
 		fprintf(stderr, "product-image-gateway: --db-uri (or PRODUCT_IMAGE_DB_URI) is required\n");
+		exit(2);
+	}
+	if (gw.render_slots > 0 && gw.pool_size > 1 && gw.render_slots >= gw.pool_size)
+	{
+		fprintf(stderr, "product-image-gateway: --render-slots must be less than --pool, "
+				"so that plain reads and writes always find a connection\n");
 		exit(2);
 	}
 	if (gw.jwt_secret && strlen(gw.jwt_secret) < 32)

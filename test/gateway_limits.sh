@@ -105,6 +105,61 @@ expect_health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/h
 [ "$expect_health" = 200 ] && ok || bad "after slow clients: /health answered $expect_health"
 stop $GWPID
 
+# ---- render slots: renders never take the connections plain reads need ----
+# A session holds the rendition cache table locked, so every rendition call
+# blocks as a long render would (deterministically, unlike CPU time). With
+# --pool 4 and --render-slots 1, 8 concurrent renditions: one waits in its
+# slot, the others get --render-probe-ms and then 503 with Retry-After, and a
+# plain read of an original is answered while the lock is still held. (The
+# old gateway gave all 4 connections to the blocked renditions and the plain
+# read its 503 after the 10 s acquire timeout.)
+start $PORT "$TMP/render.log" --anon-role pi_writer --pool 4 --render-slots 1 --render-probe-ms 250
+for p in 1 2; do
+    curl -s -o /dev/null -X PUT --data-binary @"$FX/rgb.jpg" -H 'Content-Type: image/jpeg' "http://127.0.0.1:$PORT/api/v1/Product/$p/Image"
+done
+PGAPPNAME=pi_render_lock psql -X -q -d $DB >/dev/null 2>&1 <<'SQL' &
+BEGIN;
+LOCK TABLE product_image.rendition IN ACCESS EXCLUSIVE MODE;
+SELECT pg_sleep(120);
+SQL
+lockpsql=$!
+for _ in $(seq 100); do
+    held=$(psql -X -At -d $DB -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'pi_render_lock' AND l.granted AND l.mode = 'AccessExclusiveLock' AND l.relation = 'product_image.rendition'::regclass")
+    [ "$held" = 1 ] && break
+    sleep 0.1
+done
+curls=""
+for i in $(seq 1 8); do
+    curl -s -m 150 -o /dev/null -D "$TMP/rend$i.h" -w '%{http_code}\n' "http://127.0.0.1:$PORT/api/v1/Product/2/Image?w=$((10 + i))" > "$TMP/rend$i.code" &
+    curls="$curls $!"
+done
+sleep 1
+t0=$(date +%s%N)
+plain=$(curl -s -m 60 -o "$TMP/plain.jpg" -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Product/1/Image")
+t1=$(date +%s%N)
+plain_info=$(curl -s -m 60 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Product/1/ImageInfo")
+still=$(psql -X -At -d $DB -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pi_render_lock'")
+psql -X -q -d $DB -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pi_render_lock'" >/dev/null
+wait $lockpsql 2>/dev/null
+for c in $curls; do wait "$c"; done
+n200=0 n503=0 other=0 noretry=0
+for i in $(seq 1 8); do
+    c=$(cat "$TMP/rend$i.code")
+    case "$c" in
+        200) n200=$((n200 + 1)) ;;
+        503) n503=$((n503 + 1)); grep -qi '^Retry-After: ' "$TMP/rend$i.h" || noretry=$((noretry + 1)) ;;
+        *) other=$((other + 1)) ;;
+    esac
+done
+echo "limits: 8 renditions blocked behind a lock (--pool 4 --render-slots 1): $n200 x 200 after the lock, $n503 x 503; a plain read meanwhile: $plain in $(( (t1 - t0) / 1000000 )) ms, ImageInfo $plain_info"
+[ "$plain" = 200 ] && [ "$plain_info" = 200 ] && [ "$still" = 1 ] && ok || bad "render slots: plain read $plain, ImageInfo $plain_info, lock still held: $still"
+cmp -s "$TMP/plain.jpg" "$FX/rgb.jpg" && ok || bad "render slots: the plain read's bytes differ"
+[ "$other" = 0 ] && [ "$noretry" = 0 ] && ok || bad "render slots: $other answers neither 200 nor 503, $noretry 503s without Retry-After"
+# after the storm, renditions render again
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Product/2/Image?w=31")
+[ "$code" = 200 ] && ok || bad "render slots: a rendition after the lock answered $code"
+stop $GWPID
+
 echo "limits: $PASS passed, $FAILED failed"
 psql -X -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
 [ "$FAILED" = 0 ]
