@@ -216,6 +216,7 @@ send_buffer(struct MHD_Connection *conn, gw_request *r, int status, const char *
 	}
 	if (ctype)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	if (status == 401)
@@ -304,6 +305,14 @@ error_from_result(PGresult *res, PGconn *pg, int had_credentials, gw_error *err)
 	{
 		gw_error_set(err, 503, st, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
 					 NULL, "Retry the request.");
+		return;
+	}
+	/* PostgreSQL's text names the schema, table or function: not for clients */
+	if (strcmp(st, "42501") == 0)
+	{
+		if (!gw.quiet)
+			fprintf(stderr, "gateway: SQLSTATE 42501: %s", PQresultErrorMessage(res));
+		gw_error_set(err, status, st, "permission denied", NULL, NULL);
 		return;
 	}
 	gw_error_set(err, status, st, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
@@ -684,8 +693,15 @@ reply_rows_xml(struct MHD_Connection *conn, gw_request *r, PGresult *res)
 	for (int i = 0; i < PQntuples(res); i++)
 	{
 		const char *key = PQgetvalue(res, i, 0);
-		char	   *val = PQgetisnull(res, i, 1) ? NULL : gw_xml_escape(PQgetvalue(res, i, 1));
-		size_t		need = 2 * strlen(key) + (val ? strlen(val) : 0) + 32;
+		char	   *val;
+		size_t		need;
+
+		/* an element name must be a name: a key that is not one is left out */
+		if (!(key[0] == '_' || (key[0] >= 'A' && key[0] <= 'Z') || (key[0] >= 'a' && key[0] <= 'z')) ||
+			strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen(key))
+			continue;
+		val = PQgetisnull(res, i, 1) ? NULL : gw_xml_escape(PQgetvalue(res, i, 1));
+		need = 2 * strlen(key) + (val ? strlen(val) : 0) + 32;
 
 		if (len + need + sizeof(close_tag) > cap)
 		{
@@ -819,12 +835,15 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 	}
 	if (status == 200)
 	{
-		char		mime[64];
+		/* our format table names the bytes; no text column of the database does */
+		pi_format	f = pi_detect((const uint8_t *) PQgetvalue(res, 0, 3), (size_t) PQgetlength(res, 0, 3));
 
-		snprintf(mime, sizeof(mime), "%.*s", PQgetlength(res, 0, 0), PQgetvalue(res, 0, 0));
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mime);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+								f == PI_FORMAT_UNKNOWN ? "application/octet-stream" : pi_format_mime(f));
 		r->bytes_out = (size_t) PQgetlength(res, 0, 3);
 	}
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; sandbox");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
 	if (lastmod[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, lastmod);
@@ -1394,6 +1413,30 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 	return ret;
 }
 
+/*
+ * A field of the access log as printable ASCII: control characters, space,
+ * backslash, DEL and every non-ASCII byte as \xNN, so a path can neither
+ * forge a line nor reach the terminal.
+ */
+static char *
+log_escape(const char *s)
+{
+	char	   *out = malloc(4 * strlen(s) + 1),
+			   *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	{
+		if (*p <= 0x20 || *p >= 0x7f || *p == '\\')
+			o += sprintf(o, "\\x%02x", *p);
+		else
+			*o++ = (char) *p;
+	}
+	*o = '\0';
+	return out;
+}
+
 void
 gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 					 enum MHD_RequestTerminationCode toe)
@@ -1408,10 +1451,16 @@ gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	ms = (double) (end.tv_sec - r->start.tv_sec) * 1000.0 +
 		(double) (end.tv_nsec - r->start.tv_nsec) / 1e6;
 	if (!gw.quiet)
-		fprintf(stderr, "%s %s %d %zu %zu %.1fms%s\n", r->method_name ? r->method_name : "-",
-			r->path ? r->path : "-",
-			r->status, r->bytes_in, r->bytes_out, ms,
-			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	{
+		char	   *m = log_escape(r->method_name ? r->method_name : "-");
+		char	   *p = log_escape(r->path ? r->path : "-");
+
+		fprintf(stderr, "%s %s %d %zu %zu %.1fms%s\n", m ? m : "?", p ? p : "?",
+				r->status, r->bytes_in, r->bytes_out, ms,
+				toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+		free(m);
+		free(p);
+	}
 	if (r->pp)
 		MHD_destroy_post_processor(r->pp);
 	free(r->body);
