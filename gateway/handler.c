@@ -105,12 +105,15 @@ gw_watchdog(void *arg)
 			if (why == NULL)
 				continue;
 			/*
-			 * The connection's thread is reading, not writing: the 408 cannot
-			 * interleave with an answer.  shutdown() (not close) keeps the fd
-			 * ours until libmicrohttpd closes it, after the CLOSED notice
-			 * that takes this lock.
+			 * A request under way gets a 408 first: its thread is reading, not
+			 * writing (100 Continue went out seconds ago), so it cannot
+			 * interleave with an answer.  A head may be an idle keep-alive
+			 * connection: closed quietly.  shutdown() (not close) keeps the fd
+			 * libmicrohttpd's until it closes it, after the CLOSED notice that
+			 * takes this lock.
 			 */
-			(void) send(c->fd, timeout_408, sizeof(timeout_408) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (phase == PHASE_BODY)
+				(void) send(c->fd, timeout_408, sizeof(timeout_408) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 			shutdown(c->fd, SHUT_RDWR);
 			c->killed = 1;
 			if (!gw.quiet)
