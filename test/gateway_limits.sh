@@ -160,45 +160,6 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Pro
 [ "$code" = 200 ] && ok || bad "render slots: a rendition after the lock answered $code"
 stop $GWPID
 
-# A cached rendition is served while renders hold every slot. The cache is
-# locked against writes only (SHARE): a render can read and render, then
-# blocks storing its result, holding its slot; reading a cached rendition
-# needs no write. --pool 2 --render-slots 1, 3 uncached renditions blocked:
-# the cached one is answered 200 while the lock is still held (the old
-# gateway gave both connections to blocked renders: 503 after 10 s).
-start $PORT "$TMP/cached.log" --anon-role pi_writer --pool 2 --render-slots 1 --render-probe-ms 1000
-code=$(curl -s -o "$TMP/cached1.jpg" -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Product/2/Image?w=9")
-[ "$code" = 200 ] && ok || bad "cached rendition: filling the cache answered $code"
-PGAPPNAME=pi_render_lock psql -X -q -d $DB >/dev/null 2>&1 <<'SQL' &
-BEGIN;
-LOCK TABLE product_image.rendition IN SHARE MODE;
-SELECT pg_sleep(120);
-SQL
-lockpsql=$!
-for _ in $(seq 100); do
-    held=$(psql -X -At -d $DB -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'pi_render_lock' AND l.granted AND l.relation = 'product_image.rendition'::regclass")
-    [ "$held" = 1 ] && break
-    sleep 0.1
-done
-curls=""
-for i in 1 2 3; do
-    curl -s -m 150 -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$PORT/api/v1/Product/2/Image?w=$((40 + i))" > "$TMP/unc$i.code" &
-    curls="$curls $!"
-done
-sleep 1
-t0=$(date +%s%N)
-cached=$(curl -s -m 60 -o "$TMP/cached2.jpg" -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Product/2/Image?w=9")
-t1=$(date +%s%N)
-still=$(psql -X -At -d $DB -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pi_render_lock'")
-psql -X -q -d $DB -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pi_render_lock'" >/dev/null
-wait $lockpsql 2>/dev/null
-for c in $curls; do wait "$c"; done
-echo "limits: a cached rendition while 3 renders are blocked (--pool 2 --render-slots 1): $cached in $(( (t1 - t0) / 1000000 )) ms; the renders: $(cat "$TMP"/unc*.code | sort | uniq -c | tr -s ' \n' ' ')"
-[ "$cached" = 200 ] && [ "$still" = 1 ] && cmp -s "$TMP/cached1.jpg" "$TMP/cached2.jpg" && ok || bad "cached rendition: answered $cached (lock still held: $still)"
-bad_codes=$(cat "$TMP"/unc*.code | grep -cvE '^(200|503)$')
-[ "$bad_codes" = 0 ] && ok || bad "cached rendition: renders answered $(cat "$TMP"/unc*.code | tr '\n' ' ')"
-stop $GWPID
-
 echo "limits: $PASS passed, $FAILED failed"
 psql -X -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
 [ "$FAILED" = 0 ]
