@@ -18,6 +18,7 @@ gw_config	gw = {
 	.statement_timeout_ms = 30000,
 	.render_slots = 0,
 	.render_probe_ms = 250,
+	.stream_slice = 256 * 1024,
 	.rendition_max_age = 300,
 	.read_max_lag_ms = 5000,
 	.read_own_writes_ms = 5000,

@@ -128,7 +128,7 @@ gw_watchdog(void *arg)
 enum
 {
 	ST_SAVE, ST_GET_IMAGE, ST_GET_RENDITION, ST_DELETE, ST_INFO_JSON, ST_INFO_ROWS, ST_PUT_JSON, ST_PUT_ROWS,
-	ST_HEALTH, ST_MAY_CALL
+	ST_HEALTH, ST_MAY_CALL, ST_GET_PART
 };
 
 static const struct
@@ -137,10 +137,20 @@ static const struct
 	int			nparams;
 }			statements[] = {
 	[ST_SAVE] = {"SELECT product_image.product_save_image($1::int, $2::bytea)", 2},
+	/*
+	 * Column 3 is the image, or NULL for a matching If-None-Match (304) or
+	 * when it is streamed (column 5 'true'; binary results: text): larger than $3 bytes and the
+	 * database has product_get_image_part.  Without an image, the call
+	 * raises P0002 as before.
+	 */
 	[ST_GET_IMAGE] = {"SELECT i->>'MimeType', i->>'Sha256', i->>'UpdatedDate', "
-		"CASE WHEN $2::text = '*' OR i->>'Sha256' = ANY (string_to_array($2::text, ',')) "
-		"THEN NULL ELSE product_image.product_get_image($1::int) END "
-	"FROM product_image.product_get_image_info($1::int) AS i", 2},
+		"CASE WHEN m.matched OR m.stream THEN NULL ELSE product_image.product_get_image($1::int) END, "
+		"i->>'BlobSize', coalesce(m.stream, false)::text "
+		"FROM product_image.product_get_image_info($1::int) AS i, "
+		"LATERAL (SELECT $2::text = '*' OR i->>'Sha256' = ANY (string_to_array($2::text, ',')) AS matched) AS t, "
+		"LATERAL (SELECT t.matched, NOT t.matched AND $3::bigint > 0 AND (i->>'BlobSize')::bigint > $3::bigint "
+		"AND EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.proname = 'product_get_image_part' "
+		"AND p.pronamespace = 'product_image'::pg_catalog.regnamespace) AS stream) AS m", 3},
 	/*
 	 * Same columns as ST_GET_IMAGE, with the rendition's own ETag; a matching
 	 * If-None-Match reads and renders nothing (image NULL: 304).
@@ -164,6 +174,8 @@ static const struct
 	 * all?  PostgreSQL judges; a function it does not know lets the call
 	 * itself answer.
 	 */
+	/* one slice of a streamed image, of the version with that ETag (types as the function has them) */
+	[ST_GET_PART] = {"SELECT product_image.product_get_image_part($1, $2, $3, $4)", 4},
 	[ST_MAY_CALL] = {"SELECT coalesce(pg_catalog.has_function_privilege("
 	"pg_catalog.to_regprocedure($1::text), 'EXECUTE'), true)", 1},
 };
@@ -505,7 +517,7 @@ now_ms(void)
 static int
 is_read(int which)
 {
-	return which == ST_GET_IMAGE || which == ST_GET_RENDITION || which == ST_INFO_JSON ||
+	return which == ST_GET_IMAGE || which == ST_GET_RENDITION || which == ST_GET_PART || which == ST_INFO_JSON ||
 		which == ST_INFO_ROWS;
 }
 
@@ -750,13 +762,133 @@ http_date(const char *iso, char *out, size_t outlen)
 	}
 }
 
+/*
+ * A large original, streamed: libmicrohttpd asks for the bytes as the
+ * client takes them, and each --stream-slice of them is read in its own
+ * short transaction (product_get_image_part, pinned to the ETag the answer
+ * began with), so a slow reader holds one slice and no database connection.
+ */
+typedef struct gw_stream
+{
+	char		id[16];
+	char		etag[80];
+	uint64_t	size;
+	uint64_t	off;			/* image offset of the slice held in res */
+	PGresult   *res;
+	gw_auth		auth;			/* the request's, copied: the stream outlives it */
+} gw_stream;
+
+static void
+stream_free(void *cls)
+{
+	gw_stream  *s = cls;
+
+	PQclear(s->res);
+	gw_auth_free(&s->auth);
+	free(s);
+}
+
+static char *
+dup_opt(const char *v)
+{
+	return v ? strdup(v) : NULL;
+}
+
+/* Read the slice that starts at off into s->res; -1 (logged) when it cannot be had. */
+static int
+stream_fetch(gw_stream *s, uint64_t off, gw_error *err)
+{
+	char		off_text[24],
+				len_text[16];
+	uint64_t	want = s->size - off < (uint64_t) gw.stream_slice ? s->size - off : (uint64_t) gw.stream_slice;
+	const char *values[4] = {s->id, s->etag, off_text, len_text};
+	PGresult   *res = NULL;
+
+	snprintf(off_text, sizeof(off_text), "%llu", (unsigned long long) off);
+	snprintf(len_text, sizeof(len_text), "%llu", (unsigned long long) want);
+	if (run(ST_GET_PART, &s->auth, values, NULL, NULL, 1, &res, err) != 0)
+		return -1;
+	/* another ETag (the image was saved again) or a short read: not this image */
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0) || (uint64_t) PQgetlength(res, 0, 0) != want)
+	{
+		PQclear(res);
+		gw_error_set(err, 503, "40001", "the image changed while it was being sent", NULL, NULL);
+		return -1;
+	}
+	PQclear(s->res);
+	s->res = res;
+	s->off = off;
+	return 0;
+}
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	gw_stream  *s = cls;
+	uint64_t	have;
+	size_t		n;
+
+	if (pos >= s->size)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (s->res == NULL || pos < s->off || pos >= s->off + (uint64_t) PQgetlength(s->res, 0, 0))
+	{
+		gw_error	err = {0};
+
+		if (stream_fetch(s, pos, &err) != 0)
+		{
+			if (!gw.quiet)
+				fprintf(stderr, "gateway: streaming product %s cut at byte %llu: %s\n", s->id,
+						(unsigned long long) pos, err.message ? err.message : "");
+			gw_error_free(&err);
+			return MHD_CONTENT_READER_END_WITH_ERROR;	/* the client sees a short body */
+		}
+	}
+	have = s->off + (uint64_t) PQgetlength(s->res, 0, 0) - pos;
+	n = have < max ? (size_t) have : max;
+	memcpy(buf, PQgetvalue(s->res, 0, 0) + (pos - s->off), n);
+	return (ssize_t) n;
+}
+
+/* The answer for a streamed original; its first slice is read here, so errors are answers. */
+static struct MHD_Response *
+stream_response(gw_request *r, const gw_auth *auth, const char *etag, uint64_t size,
+				gw_error *err, const char **ctype)
+{
+	gw_stream  *s = calloc(1, sizeof(*s));
+	struct MHD_Response *resp;
+	pi_format	f;
+
+	if (s == NULL)
+		return NULL;
+	snprintf(s->id, sizeof(s->id), "%s", r->id);
+	snprintf(s->etag, sizeof(s->etag), "%s", etag);
+	s->size = size;
+	s->auth.had_credentials = auth->had_credentials;
+	s->auth.role = dup_opt(auth->role);
+	s->auth.claims = dup_opt(auth->claims);
+	s->auth.basic_user = dup_opt(auth->basic_user);
+	s->auth.basic_password = dup_opt(auth->basic_password);
+	if (stream_fetch(s, 0, err) != 0)
+	{
+		stream_free(s);
+		return NULL;
+	}
+	f = pi_detect((const uint8_t *) PQgetvalue(s->res, 0, 0), (size_t) PQgetlength(s->res, 0, 0));
+	*ctype = f == PI_FORMAT_UNKNOWN ? "application/octet-stream" : pi_format_mime(f);
+	resp = MHD_create_response_from_callback(size, 32 * 1024, stream_read, s, stream_free);
+	if (resp == NULL)
+		stream_free(s);
+	return resp;
+}
+
 static enum MHD_Result
 handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 {
 	char	   *tags = gw_etag_list(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 															 MHD_HTTP_HEADER_IF_NONE_MATCH));
 	const gw_rendition *rd = &r->rendition;
-	const char *values[6] = {r->id, tags ? tags : ""};
+	char		slice[16];
+	const char *values[6] = {r->id, tags ? tags : "", slice};
 	int			which = ST_GET_IMAGE;
 	PGresult   *res = NULL;
 	gw_error	err = {0};
@@ -779,6 +911,7 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 	}
 	else
 		snprintf(cache_control, sizeof(cache_control), "no-cache");
+	snprintf(slice, sizeof(slice), "%d", gw.stream_slice);
 
 	if (which == ST_GET_RENDITION)
 	{
@@ -818,7 +951,23 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 		snprintf(iso, sizeof(iso), "%.*s", PQgetlength(res, 0, 2), PQgetvalue(res, 0, 2));
 		http_date(iso, lastmod, sizeof(lastmod));
 	}
-	if (PQgetisnull(res, 0, 3))
+	if (which == ST_GET_IMAGE && strcmp(PQgetvalue(res, 0, 5), "true") == 0)
+	{
+		uint64_t	size = strtoull(PQgetvalue(res, 0, 4), NULL, 10);
+		const char *ctype = NULL;
+		char		sha[80];
+
+		snprintf(sha, sizeof(sha), "%s", PQgetvalue(res, 0, 1));
+		PQclear(res);
+		resp = stream_response(r, auth, sha, size, &err, &ctype);
+		if (resp == NULL)
+			return err.status ? send_error(conn, r, &err, NULL) : MHD_NO;
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+		r->bytes_out = (size_t) size;
+		res = NULL;
+		status = 200;
+	}
+	else if (PQgetisnull(res, 0, 3))
 	{
 		status = 304;
 		resp = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
@@ -836,7 +985,7 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 		PQclear(res);
 		return MHD_NO;
 	}
-	if (status == 200)
+	if (status == 200 && res != NULL)
 	{
 		/* our format table names the bytes; no text column of the database does */
 		pi_format	f = pi_detect((const uint8_t *) PQgetvalue(res, 0, 3), (size_t) PQgetlength(res, 0, 3));

@@ -60,6 +60,9 @@ usage(FILE *out)
 			"                        (PRODUCT_IMAGE_RENDER_SLOTS; --pool / 4, at least 1)\n"
 			"  --render-probe-ms MS  past the render slots, the time a rendition call gets\n"
 			"                        (PRODUCT_IMAGE_RENDER_PROBE_MS; 250)\n"
+			"  --stream-slice BYTES  originals larger than this are sent in slices of it,\n"
+			"                        each read in its own transaction, when the database has\n"
+			"                        product_get_image_part; 0: never (PRODUCT_IMAGE_STREAM_SLICE; 262144)\n"
 			"  --rendition-max-age SECONDS  Cache-Control max-age of GET Image with w, h,\n"
 			"                        type or ifBlank (PRODUCT_IMAGE_RENDITION_MAX_AGE; 300)\n"
 			"  --read-db-uri URI     a streaming replica for GET routes (PRODUCT_IMAGE_READ_DB_URI);\n"
@@ -132,6 +135,8 @@ apply(const char *name, const char *v)
 		gw.head_timeout_seconds = (int) parse_number("--head-timeout", v, 1, 3600);
 	else if (strcmp(name, "min-body-rate") == 0)
 		gw.min_body_rate = (int) parse_number("--min-body-rate", v, 0, INT_MAX);
+	else if (strcmp(name, "stream-slice") == 0)
+		gw.stream_slice = (int) parse_number("--stream-slice", v, 0, 64 * 1024 * 1024);
 	else if (strcmp(name, "render-slots") == 0)
 		gw.render_slots = (int) parse_number("--render-slots", v, 0, 1000);
 	else if (strcmp(name, "render-probe-ms") == 0)
@@ -170,6 +175,7 @@ configure(int argc, char **argv)
 		{"min-body-rate", "PRODUCT_IMAGE_MIN_BODY_RATE"},
 		{"statement-timeout", "PRODUCT_IMAGE_STATEMENT_TIMEOUT"},
 		{"render-slots", "PRODUCT_IMAGE_RENDER_SLOTS"},
+		{"stream-slice", "PRODUCT_IMAGE_STREAM_SLICE"},
 		{"render-probe-ms", "PRODUCT_IMAGE_RENDER_PROBE_MS"},
 		{"rendition-max-age", "PRODUCT_IMAGE_RENDITION_MAX_AGE"},
 		{"read-db-uri", "PRODUCT_IMAGE_READ_DB_URI"},

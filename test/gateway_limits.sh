@@ -67,7 +67,9 @@ GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
                           product_image.product_delete_image(integer) TO pi_writer;
 GRANT SELECT, UPDATE (id) ON product TO pi_writer;
 GRANT SELECT ON product TO pi_reader;
+ALTER DATABASE $DB SET product_image.max_bytes = '64MB';
 SQL
+psql -X -q -v ON_ERROR_STOP=1 -d $DB -f "$ROOT/test/image_part_shim.sql" >/dev/null || bad "test/image_part_shim.sql failed"
 
 # ---- memory: 20 unauthenticated 32 MB uploads (no --anon-role) ----
 # Each is answered 401 from its headers and closed: no body byte is buffered.
@@ -88,6 +90,26 @@ limit=$((10 * (4096 + 320) + 16384))
 echo "limits: 10 authorized 4 MiB uploads in flight: RSS $rss0 -> $held KiB (growth $((held - rss0)) KiB, formula $((10 * (4096 + 320))) KiB)"
 [ $((held - rss0)) -le $limit ] && ok || bad "authorized uploads: growth $((held - rss0)) KiB over the formula's $limit KiB"
 [ "$answered" = 0 ] && [ "$closed" = 0 ] && ok || bad "authorized uploads: $answered answered, $closed closed before their body was sent"
+stop $GWPID
+
+# ---- memory: 30 clients that never read a 27 MB original ----
+# Streamed in --stream-slice pieces (256 KiB), each connection holds one
+# slice and no database connection: the formula's G x I becomes G x 256 KiB.
+/usr/bin/python3 - "$TMP/big.png" <<'PY'
+import random, sys
+from PIL import Image
+rnd = random.Random(27)
+Image.frombytes("RGB", (3000, 3000), rnd.randbytes(3000 * 3000 * 3)).save(sys.argv[1], compress_level=1)
+PY
+start $PORT "$TMP/readers.log" --anon-role pi_writer --max-body 67108864
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$TMP/big.png" -H 'Content-Type: image/png' "http://127.0.0.1:$PORT/api/v1/Product/3/Image")
+[ "$code" = 200 ] && ok || bad "slow readers: saving the $(wc -c < "$TMP/big.png") byte image answered $code"
+read -r _ rss0 _ held < <(python3 "$ROOT/test/http_load.py" readers $PORT $GWPID 30 /api/v1/Product/3/Image 3)
+limit=$((30 * (256 + 320) + 32768))
+echo "limits: 30 clients not reading a $(( $(wc -c < "$TMP/big.png") / 1048576 )) MB image: RSS $rss0 -> $held KiB (growth $((held - rss0)) KiB; bound $limit KiB)"
+[ $((held - rss0)) -le $limit ] && ok || bad "slow readers: the gateway grew by $((held - rss0)) KiB"
+code=$(curl -s -o "$TMP/big.got" -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Product/3/Image")
+[ "$code" = 200 ] && cmp -s "$TMP/big.got" "$TMP/big.png" && ok || bad "slow readers: a full read answered $code or other bytes"
 stop $GWPID
 
 # ---- slow-loris: a deadline for the whole head, a minimum body rate ----

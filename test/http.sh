@@ -452,6 +452,48 @@ expect env_max_body 413 '' -- -X PUT --data-binary @"$FX/rgb.jpg" "${OCT[@]}" "$
 [ $? = 2 ] && ok || bad "short_jwt_secret: the gateway must refuse to start"
 "$GW" --help | grep -q -- '--max-body' && ok || bad "help: does not document --max-body"
 
+# ---- large originals are streamed in slices (product_get_image_part) ----
+# --stream-slice 100 streams every fixture: the bytes must come out whole,
+# typed from the bytes, and a re-save during a slow download never mixes two
+# images: the client gets the old image whole, or a prefix of it cut short.
+psql -X -q -v ON_ERROR_STOP=1 -d $DB -f "$ROOT/test/image_part_shim.sql" >/dev/null || bad "stream: test/image_part_shim.sql failed"
+psql -X -q -d $DB -c "ALTER DATABASE $DB SET track_functions = 'all'" >/dev/null
+part_calls() { psql -X -At -d $DB -c "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE schemaname = 'product_image' AND funcname = 'product_get_image_part'"; }
+STREAM=$((PORT_ANON + 12))
+start_gateway $STREAM "$TMP/stream.log" --anon-role pi_writer --stream-slice 100
+expect stream_put 200 "" -- -X PUT --data-binary @"$FX/rgb.jpg" "${OCT[@]}" "$(url $STREAM 30 Image)"
+expect stream_get 200 "" -- "$(url $STREAM 30 Image)"
+cmp -s "$TMP/body" "$FX/rgb.jpg" && ok || bad "stream_get: the streamed bytes differ"
+header_has stream_get_type 'Content-Type: image/jpeg'
+header_has stream_get_length "Content-Length: $(wc -c < "$FX/rgb.jpg")"
+# it was read in slices of 100 bytes (statistics reach the view within a second or so)
+want_calls=$(( ($(wc -c < "$FX/rgb.jpg") + 99) / 100 ))
+for _ in $(seq 50); do [ "$(part_calls)" -ge $want_calls ] && break; sleep 0.2; done
+[ "$(part_calls)" -ge $want_calls ] && ok || bad "stream_get: $(part_calls) calls of product_get_image_part, want $want_calls"
+stag=$(grep -i '^ETag:' "$TMP/headers" | cut -d' ' -f2 | tr -d '\r')
+expect stream_304 304 "" -- -H "If-None-Match: $stag" "$(url $STREAM 30 Image)"
+expect stream_head 200 "" -- -I "$(url $STREAM 30 Image)"
+expect stream_missing 404 '"code":"P0002"' -- "$(url $STREAM 31 Image)"
+grep -q 'streaming' "$TMP/stream.log" && bad "stream: $(grep streaming "$TMP/stream.log" | head -2)" || ok
+/usr/bin/python3 - "$TMP/slow_a.png" "$TMP/slow_b.png" <<'PY'
+import random, sys
+from PIL import Image
+for i, path in enumerate(sys.argv[1:]):
+    rnd = random.Random(40 + i)
+    Image.frombytes("RGB", (2000, 2000), rnd.randbytes(2000 * 2000 * 3)).save(path, compress_level=1)
+PY
+STREAM2=$((PORT_ANON + 13))
+start_gateway $STREAM2 "$TMP/stream2.log" --anon-role pi_writer --stream-slice 65536
+expect stream_put_a 200 "" -- -X PUT --data-binary @"$TMP/slow_a.png" "${OCT[@]}" "$(url $STREAM2 32 Image)"
+python3 "$ROOT/test/http_load.py" slowget $STREAM2 /api/v1/Product/32/Image 2 "$TMP/slow_got" > "$TMP/slow_status" &
+slowpid=$!
+sleep 0.5
+expect stream_put_b 200 "" -- -X PUT --data-binary @"$TMP/slow_b.png" "${OCT[@]}" "$(url $STREAM2 32 Image)"
+wait $slowpid
+got=$(wc -c < "$TMP/slow_got")
+if [ "$(cat "$TMP/slow_status")" = 200 ] && [ "$got" -gt 0 ] && cmp -s -n "$got" "$TMP/slow_got" "$TMP/slow_a.png"; then ok; else bad "stream_resave: $got bytes received are not a prefix of the image the answer began with"; fi
+echo "http: a re-save during a slow streamed download: $got of $(wc -c < "$TMP/slow_a.png") bytes of the first image, then cut; nothing of the second"
+
 # ---- limits and hostile clients ----
 S=$PORT_SMALL
 head -c 200000 /dev/urandom > "$TMP/big.bin"
