@@ -50,6 +50,31 @@ base64_decode(const char *in, size_t *outlen)
 	return out;
 }
 
+/*
+ * A NumericDate claim (RFC 7519: a JSON number, fractions allowed).
+ * Returns 1 with *out set, 0 when absent, -1 when present but not a number.
+ */
+static int
+numeric_date(jwt_t *jwt, const char *claim, double *out)
+{
+	char	   *json;
+	char	   *end;
+	int			ret = -1;
+
+	json = jwt_get_grants_json(jwt, claim);
+	if (json == NULL)
+		return 0;				/* absent */
+	if ((json[0] >= '0' && json[0] <= '9') || json[0] == '-')
+	{
+		errno = 0;
+		*out = strtod(json, &end);
+		if (errno == 0 && end != json && *end == '\0')
+			ret = 1;
+	}
+	free(json);
+	return ret;
+}
+
 static void
 unauthorized(gw_error *err, const char *code, const char *message)
 {
@@ -77,9 +102,15 @@ gw_authenticate(const char *authz, gw_auth *auth, gw_error *err)
 		jwt_t	   *jwt = NULL;
 		const char *token = authz + 7;
 		const char *role;
-		long		exp,
+		char	   *role_json;
+		double		exp,
 					nbf;
-		time_t		now = time(NULL);
+		int			has;
+		struct timespec ts;
+		double		now;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now = (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 
 		while (*token == ' ')
 			token++;
@@ -100,23 +131,36 @@ gw_authenticate(const char *authz, gw_auth *auth, gw_error *err)
 			unauthorized(err, "PGRST301", "JWT must be signed with HS256");
 			return -1;
 		}
-		errno = 0;
-		exp = jwt_get_grant_int(jwt, "exp");
-		if (errno == 0 && now >= exp)
+		/* exp and nbf are NumericDates: 4102444800.5 counts, "4102444800" is refused */
+		if ((has = numeric_date(jwt, "exp", &exp)) < 0 || (has > 0 && now >= exp))
 		{
 			jwt_free(jwt);
-			unauthorized(err, "PGRST301", "JWT expired");
+			unauthorized(err, "PGRST301", has < 0 ? "JWT exp is not a number" : "JWT expired");
 			return -1;
 		}
-		errno = 0;
-		nbf = jwt_get_grant_int(jwt, "nbf");
-		if (errno == 0 && now < nbf)
+		if ((has = numeric_date(jwt, "nbf", &nbf)) < 0 || (has > 0 && now < nbf))
 		{
 			jwt_free(jwt);
-			unauthorized(err, "PGRST301", "JWT not yet valid");
+			unauthorized(err, "PGRST301", has < 0 ? "JWT nbf is not a number" : "JWT not yet valid");
 			return -1;
 		}
 		role = jwt_get_grant(jwt, "role");
+		role_json = jwt_get_grants_json(jwt, "role");
+		has = role_json != NULL;
+		free(role_json);
+		if (role == NULL && has)
+		{
+			jwt_free(jwt);
+			unauthorized(err, "PGRST301", "JWT role claim is not a string");
+			return -1;
+		}
+		/* SET ROLE "none" is SET ROLE NONE: back to the authenticator */
+		if (role && strcasecmp(role, "none") == 0)
+		{
+			jwt_free(jwt);
+			unauthorized(err, "PGRST301", "JWT role claim names no role");
+			return -1;
+		}
 		if (role && *role)
 			auth->role = strdup(role);
 		else if (gw.anon_role)

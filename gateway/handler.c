@@ -18,15 +18,117 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 atomic_int	gw_active_requests;
 atomic_int	gw_open_connections;
 
+/*
+ * Every open connection, for the watchdog: libmicrohttpd's timeout is an
+ * idle timeout, so a client sending a byte now and then would hold its
+ * connection forever.  The watchdog closes a connection whose request head
+ * is not complete within --head-timeout seconds (of opening it, or of the
+ * previous answer), or whose body arrives slower than --min-body-rate
+ * bytes a second on average once --head-timeout seconds have passed.
+ * While the handler works or an answer is sent, nothing is enforced here.
+ */
+enum
+{
+	PHASE_HEAD, PHASE_BODY, PHASE_BUSY
+};
+
+typedef struct gw_conn_ctx
+{
+	int			fd;
+	atomic_int	phase;
+	_Atomic int64_t since_ms;	/* the phase began */
+	_Atomic uint64_t body_bytes;
+	int			killed;			/* under ctx_lock */
+	struct gw_conn_ctx *prev,
+			   *next;
+} gw_conn_ctx;
+
+static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static gw_conn_ctx *ctx_head;
+
+static int64_t now_ms(void);
+
+static gw_conn_ctx *
+conn_ctx(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+																 MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? (gw_conn_ctx *) ci->socket_context : NULL;
+}
+
+static void
+set_phase(struct MHD_Connection *conn, int phase)
+{
+	gw_conn_ctx *c = conn_ctx(conn);
+
+	if (c == NULL)
+		return;
+	atomic_store(&c->since_ms, now_ms());
+	atomic_store(&c->body_bytes, 0);
+	atomic_store(&c->phase, phase);
+}
+
+void *
+gw_watchdog(void *arg)
+{
+	static const char timeout_408[] = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+		"Content-Length: 0\r\nX-Content-Type-Options: nosniff\r\n\r\n";
+	struct timespec tick = {0, 250 * 1000 * 1000};
+
+	(void) arg;
+	for (;;)
+	{
+		int64_t		now = now_ms(),
+					head_ms = (int64_t) gw.head_timeout_seconds * 1000;
+
+		pthread_mutex_lock(&ctx_lock);
+		for (gw_conn_ctx *c = ctx_head; c; c = c->next)
+		{
+			int			phase = atomic_load(&c->phase);
+			int64_t		el = now - atomic_load(&c->since_ms);
+			const char *why = NULL;
+
+			if (c->killed)
+				continue;
+			if (phase == PHASE_HEAD && el > head_ms)
+				why = "request head not complete in time";
+			else if (phase == PHASE_BODY && el > head_ms &&
+					 atomic_load(&c->body_bytes) * 1000 < (uint64_t) gw.min_body_rate * (uint64_t) el)
+				why = "request body slower than --min-body-rate";
+			if (why == NULL)
+				continue;
+			/*
+			 * A request under way gets a 408 first: its thread is reading, not
+			 * writing (100 Continue went out seconds ago), so it cannot
+			 * interleave with an answer.  A head may be an idle keep-alive
+			 * connection: closed quietly.  shutdown() (not close) keeps the fd
+			 * libmicrohttpd's until it closes it, after the CLOSED notice that
+			 * takes this lock.
+			 */
+			if (phase == PHASE_BODY)
+				(void) send(c->fd, timeout_408, sizeof(timeout_408) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+			shutdown(c->fd, SHUT_RDWR);
+			c->killed = 1;
+			if (!gw.quiet)
+				fprintf(stderr, "gateway: closed a connection: %s\n", why);
+		}
+		pthread_mutex_unlock(&ctx_lock);
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
 enum
 {
 	ST_SAVE, ST_GET_IMAGE, ST_GET_RENDITION, ST_DELETE, ST_INFO_JSON, ST_INFO_ROWS, ST_PUT_JSON, ST_PUT_ROWS,
-	ST_HEALTH, ST_MAY_CALL
+	ST_HEALTH, ST_MAY_CALL, ST_GET_PART
 };
 
 static const struct
@@ -36,15 +138,26 @@ static const struct
 }			statements[] = {
 	[ST_SAVE] = {"SELECT product_image.product_save_image($1::int, $2::bytea)", 2},
 	/*
-	 * The stored image: bytes, ETag and type from one call (one snapshot, on
-	 * one node or a partition behind a proxy), the type from the format
-	 * table; a matching If-None-Match ($2) reads nothing (image NULL: 304).
+	 * The stored image.  Columns: type, ETag, update time, the image (NULL
+	 * for a matching If-None-Match ($2): 304; or when streamed), its size,
+	 * and 'true' when it is streamed: larger than $3 bytes and the database
+	 * has product_get_image_part.  Not streamed, bytes, ETag and type come
+	 * from one call (one snapshot, also on a partition behind a proxy);
+	 * streamed, the slices are pinned to the ETag.  Types come from the
+	 * format table, never from a text column.  No image: NULL ETag (404).
 	 */
-	[ST_GET_IMAGE] = {"SELECT r.mime_type, r.etag, i->>'UpdatedDate', r.image "
-		"FROM product_image.product_get_image_rendition($1::int, NULL, NULL, NULL, NULL, "
-		"nullif($2::text, '')) r "
-		"LEFT JOIN LATERAL product_image.product_get_image_info($1::int) AS i ON true "
-	"WHERE r.etag IS NOT NULL", 2},
+	[ST_GET_IMAGE] = {"SELECT coalesce(r.mime_type, e.mime_type), coalesce(r.etag, e.etag), "
+		"i->>'UpdatedDate', r.image, i->>'BlobSize', "
+		"coalesce(s.stream AND NOT ($2::text = '*' OR e.etag = ANY (string_to_array($2::text, ','))), "
+		"false)::text "
+		"FROM product_image.product_get_image_info($1::int) AS i "
+		"CROSS JOIN LATERAL (SELECT $3::bigint > 0 AND (i->>'BlobSize')::bigint > $3::bigint "
+		"AND EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.proname = 'product_get_image_part' "
+		"AND p.pronamespace = 'product_image'::pg_catalog.regnamespace) AS stream) AS s "
+		"LEFT JOIN LATERAL (SELECT * FROM product_image.product_get_image_etag($1::int) WHERE s.stream) AS e "
+		"ON true "
+		"LEFT JOIN LATERAL (SELECT * FROM product_image.product_get_image_rendition($1::int, NULL, NULL, "
+		"NULL, NULL, nullif($2::text, '')) WHERE NOT coalesce(s.stream, false)) AS r ON true", 3},
 	/*
 	 * Same columns as ST_GET_IMAGE, with the rendition's own ETag; a matching
 	 * If-None-Match reads and renders nothing (image NULL: 304).
@@ -68,6 +181,8 @@ static const struct
 	 * all?  PostgreSQL judges; a function it does not know lets the call
 	 * itself answer.
 	 */
+	/* one slice of a streamed image, of the version with that ETag (types as the function has them) */
+	[ST_GET_PART] = {"SELECT product_image.product_get_image_part($1, $2, $3, $4)", 4},
 	[ST_MAY_CALL] = {"SELECT coalesce(pg_catalog.has_function_privilege("
 	"pg_catalog.to_regprocedure($1::text), 'EXECUTE'), true)", 1},
 };
@@ -123,6 +238,7 @@ send_buffer(struct MHD_Connection *conn, gw_request *r, int status, const char *
 	}
 	if (ctype)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	if (status == 401)
@@ -131,6 +247,8 @@ send_buffer(struct MHD_Connection *conn, gw_request *r, int status, const char *
 	/* an answer before the whole body was read: the rest is never read */
 	if (status == 503 || status == 413 || r->close || (r->has_body && !r->body_done))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (status == 503)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	ret = MHD_queue_response(conn, (unsigned) status, resp);
 	MHD_destroy_response(resp);	/* frees MUST_FREE data once nothing holds it */
 	if (ret == MHD_YES)
@@ -211,6 +329,14 @@ error_from_result(PGresult *res, PGconn *pg, int had_credentials, gw_error *err)
 					 NULL, "Retry the request.");
 		return;
 	}
+	/* PostgreSQL's text names the schema, table or function: not for clients */
+	if (strcmp(st, "42501") == 0)
+	{
+		if (!gw.quiet)
+			fprintf(stderr, "gateway: SQLSTATE 42501: %s", PQresultErrorMessage(res));
+		gw_error_set(err, status, st, "permission denied", NULL, NULL);
+		return;
+	}
 	gw_error_set(err, status, st, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
 				 PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
 				 PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
@@ -248,7 +374,7 @@ enum
  */
 static int
 pipeline(gw_conn *c, int which, const gw_auth *auth, const char *const *values,
-		 const int *lengths, const int *formats, int binary_result,
+		 const int *lengths, const int *formats, int binary_result, int timeout_ms,
 		 PGresult **out, PGresult **failed)
 {
 	PGconn	   *pg = gw_conn_pg(c);
@@ -278,11 +404,11 @@ pipeline(gw_conn *c, int which, const gw_auth *auth, const char *const *values,
 	}
 	if (PQsendQueryParams(pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
 		sent[nsent++] = STEP_BEGIN;
-	if (gw.statement_timeout_ms > 0)
+	if (timeout_ms > 0)
 	{
 		char		timeout[64];
 
-		snprintf(timeout, sizeof(timeout), "SET LOCAL statement_timeout = %d", gw.statement_timeout_ms);
+		snprintf(timeout, sizeof(timeout), "SET LOCAL statement_timeout = %d", timeout_ms);
 		if (PQsendQueryParams(pg, timeout, 0, NULL, NULL, NULL, NULL, 0))
 			sent[nsent++] = STEP_TIMEOUT;
 	}
@@ -398,7 +524,7 @@ now_ms(void)
 static int
 is_read(int which)
 {
-	return which == ST_GET_IMAGE || which == ST_GET_RENDITION || which == ST_INFO_JSON ||
+	return which == ST_GET_IMAGE || which == ST_GET_RENDITION || which == ST_GET_PART || which == ST_INFO_JSON ||
 		which == ST_INFO_ROWS;
 }
 
@@ -472,9 +598,10 @@ acquire_for(int which, const gw_auth *auth, int32_t product_id, int *tried_repli
 	return gw_pool_acquire(auth->basic_user, auth->basic_password, 0, err);
 }
 
+/* As run(), with this statement timeout (ms; 0: none) instead of --statement-timeout. */
 static int
-run(int which, const gw_auth *auth, const char *const *values, const int *lengths,
-	const int *formats, int binary_result, PGresult **out, gw_error *err)
+run_timeout(int which, const gw_auth *auth, const char *const *values, const int *lengths,
+			const int *formats, int binary_result, int timeout_ms, PGresult **out, gw_error *err)
 {
 	int32_t		product_id = (statements[which].nparams > 0 && values[0]) ? atoi(values[0]) : 0;
 	int			tried_replica = 0;
@@ -491,7 +618,8 @@ run(int which, const gw_auth *auth, const char *const *values, const int *length
 		if (c == NULL)
 			return -1;
 		pg = gw_conn_pg(c);
-		step = pipeline(c, which, auth, values, lengths, formats, binary_result, &res, &bad);
+		step = pipeline(c, which, auth, values, lengths, formats, binary_result, timeout_ms,
+						&res, &bad);
 		if (step == STEP_COUNT)
 		{
 			gw_pool_release(c, 0);
@@ -543,6 +671,32 @@ run(int which, const gw_auth *auth, const char *const *values, const int *length
 	return -1;
 }
 
+static int
+run(int which, const gw_auth *auth, const char *const *values, const int *lengths,
+	const int *formats, int binary_result, PGresult **out, gw_error *err)
+{
+	return run_timeout(which, auth, values, lengths, formats, binary_result,
+					   gw.statement_timeout_ms, out, err);
+}
+
+/*
+ * Render slots: at most --render-slots rendition calls hold a connection
+ * for as long as a render takes, so the rest of the pool always serves
+ * plain reads and writes.  Past the limit a rendition call is still tried,
+ * under --render-probe-ms: a cached rendition (one index lookup) is
+ * answered; one that would need rendering is cancelled there and answered
+ * 503 with Retry-After.
+ */
+static atomic_int renders_in_flight;
+
+static int
+render_slots(void)
+{
+	if (gw.render_slots > 0)
+		return gw.render_slots;
+	return gw.pool_size > 4 ? gw.pool_size / 4 : 1;
+}
+
 /* ---- route handlers ---- */
 
 static enum MHD_Result
@@ -561,8 +715,15 @@ reply_rows_xml(struct MHD_Connection *conn, gw_request *r, PGresult *res)
 	for (int i = 0; i < PQntuples(res); i++)
 	{
 		const char *key = PQgetvalue(res, i, 0);
-		char	   *val = PQgetisnull(res, i, 1) ? NULL : gw_xml_escape(PQgetvalue(res, i, 1));
-		size_t		need = 2 * strlen(key) + (val ? strlen(val) : 0) + 32;
+		char	   *val;
+		size_t		need;
+
+		/* an element name must be a name: a key that is not one is left out */
+		if (!(key[0] == '_' || (key[0] >= 'A' && key[0] <= 'Z') || (key[0] >= 'a' && key[0] <= 'z')) ||
+			strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen(key))
+			continue;
+		val = PQgetisnull(res, i, 1) ? NULL : gw_xml_escape(PQgetvalue(res, i, 1));
+		need = 2 * strlen(key) + (val ? strlen(val) : 0) + 32;
 
 		if (len + need + sizeof(close_tag) > cap)
 		{
@@ -608,13 +769,133 @@ http_date(const char *iso, char *out, size_t outlen)
 	}
 }
 
+/*
+ * A large original, streamed: libmicrohttpd asks for the bytes as the
+ * client takes them, and each --stream-slice of them is read in its own
+ * short transaction (product_get_image_part, pinned to the ETag the answer
+ * began with), so a slow reader holds one slice and no database connection.
+ */
+typedef struct gw_stream
+{
+	char		id[16];
+	char		etag[80];
+	uint64_t	size;
+	uint64_t	off;			/* image offset of the slice held in res */
+	PGresult   *res;
+	gw_auth		auth;			/* the request's, copied: the stream outlives it */
+} gw_stream;
+
+static void
+stream_free(void *cls)
+{
+	gw_stream  *s = cls;
+
+	PQclear(s->res);
+	gw_auth_free(&s->auth);
+	free(s);
+}
+
+static char *
+dup_opt(const char *v)
+{
+	return v ? strdup(v) : NULL;
+}
+
+/* Read the slice that starts at off into s->res; -1 (logged) when it cannot be had. */
+static int
+stream_fetch(gw_stream *s, uint64_t off, gw_error *err)
+{
+	char		off_text[24],
+				len_text[16];
+	uint64_t	want = s->size - off < (uint64_t) gw.stream_slice ? s->size - off : (uint64_t) gw.stream_slice;
+	const char *values[4] = {s->id, s->etag, off_text, len_text};
+	PGresult   *res = NULL;
+
+	snprintf(off_text, sizeof(off_text), "%llu", (unsigned long long) off);
+	snprintf(len_text, sizeof(len_text), "%llu", (unsigned long long) want);
+	if (run(ST_GET_PART, &s->auth, values, NULL, NULL, 1, &res, err) != 0)
+		return -1;
+	/* another ETag (the image was saved again) or a short read: not this image */
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0) || (uint64_t) PQgetlength(res, 0, 0) != want)
+	{
+		PQclear(res);
+		gw_error_set(err, 503, "40001", "the image changed while it was being sent", NULL, NULL);
+		return -1;
+	}
+	PQclear(s->res);
+	s->res = res;
+	s->off = off;
+	return 0;
+}
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	gw_stream  *s = cls;
+	uint64_t	have;
+	size_t		n;
+
+	if (pos >= s->size)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (s->res == NULL || pos < s->off || pos >= s->off + (uint64_t) PQgetlength(s->res, 0, 0))
+	{
+		gw_error	err = {0};
+
+		if (stream_fetch(s, pos, &err) != 0)
+		{
+			if (!gw.quiet)
+				fprintf(stderr, "gateway: streaming product %s cut at byte %llu: %s\n", s->id,
+						(unsigned long long) pos, err.message ? err.message : "");
+			gw_error_free(&err);
+			return MHD_CONTENT_READER_END_WITH_ERROR;	/* the client sees a short body */
+		}
+	}
+	have = s->off + (uint64_t) PQgetlength(s->res, 0, 0) - pos;
+	n = have < max ? (size_t) have : max;
+	memcpy(buf, PQgetvalue(s->res, 0, 0) + (pos - s->off), n);
+	return (ssize_t) n;
+}
+
+/* The answer for a streamed original; its first slice is read here, so errors are answers. */
+static struct MHD_Response *
+stream_response(gw_request *r, const gw_auth *auth, const char *etag, uint64_t size,
+				gw_error *err, const char **ctype)
+{
+	gw_stream  *s = calloc(1, sizeof(*s));
+	struct MHD_Response *resp;
+	pi_format	f;
+
+	if (s == NULL)
+		return NULL;
+	snprintf(s->id, sizeof(s->id), "%s", r->id);
+	snprintf(s->etag, sizeof(s->etag), "%s", etag);
+	s->size = size;
+	s->auth.had_credentials = auth->had_credentials;
+	s->auth.role = dup_opt(auth->role);
+	s->auth.claims = dup_opt(auth->claims);
+	s->auth.basic_user = dup_opt(auth->basic_user);
+	s->auth.basic_password = dup_opt(auth->basic_password);
+	if (stream_fetch(s, 0, err) != 0)
+	{
+		stream_free(s);
+		return NULL;
+	}
+	f = pi_detect((const uint8_t *) PQgetvalue(s->res, 0, 0), (size_t) PQgetlength(s->res, 0, 0));
+	*ctype = f == PI_FORMAT_UNKNOWN ? "application/octet-stream" : pi_format_mime(f);
+	resp = MHD_create_response_from_callback(size, 32 * 1024, stream_read, s, stream_free);
+	if (resp == NULL)
+		stream_free(s);
+	return resp;
+}
+
 static enum MHD_Result
 handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 {
 	char	   *tags = gw_etag_list(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 															 MHD_HTTP_HEADER_IF_NONE_MATCH));
 	const gw_rendition *rd = &r->rendition;
-	const char *values[6] = {r->id, tags ? tags : ""};
+	char		slice[16];
+	const char *values[6] = {r->id, tags ? tags : "", slice};
 	int			which = ST_GET_IMAGE;
 	PGresult   *res = NULL;
 	gw_error	err = {0};
@@ -637,8 +918,29 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 	}
 	else
 		snprintf(cache_control, sizeof(cache_control), "no-cache");
+	snprintf(slice, sizeof(slice), "%d", gw.stream_slice);
 
-	if (run(which, auth, values, NULL, NULL, 1, &res, &err) != 0)
+	if (which == ST_GET_RENDITION)
+	{
+		int			slot = atomic_fetch_add(&renders_in_flight, 1) < render_slots();
+		int			rc;
+
+		if (!slot)
+			atomic_fetch_sub(&renders_in_flight, 1);
+		rc = run_timeout(which, auth, values, NULL, NULL, 1,
+						 slot ? gw.statement_timeout_ms : gw.render_probe_ms, &res, &err);
+		if (slot)
+			atomic_fetch_sub(&renders_in_flight, 1);
+		if (rc != 0 && !slot && strcmp(err.code, "57014") == 0)
+			gw_error_set(&err, 503, "53000", "all render slots are busy", NULL,
+						 "Retry after a second; cached renditions and originals are served meanwhile.");
+		if (rc != 0)
+		{
+			free(tags);
+			return send_error(conn, r, &err, NULL);
+		}
+	}
+	else if (run(which, auth, values, NULL, NULL, 1, &res, &err) != 0)
 	{
 		free(tags);
 		return send_error(conn, r, &err, NULL);
@@ -656,7 +958,23 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 		snprintf(iso, sizeof(iso), "%.*s", PQgetlength(res, 0, 2), PQgetvalue(res, 0, 2));
 		http_date(iso, lastmod, sizeof(lastmod));
 	}
-	if (PQgetisnull(res, 0, 3))
+	if (which == ST_GET_IMAGE && strcmp(PQgetvalue(res, 0, 5), "true") == 0)
+	{
+		uint64_t	size = strtoull(PQgetvalue(res, 0, 4), NULL, 10);
+		const char *ctype = NULL;
+		char		sha[80];
+
+		snprintf(sha, sizeof(sha), "%s", PQgetvalue(res, 0, 1));
+		PQclear(res);
+		resp = stream_response(r, auth, sha, size, &err, &ctype);
+		if (resp == NULL)
+			return err.status ? send_error(conn, r, &err, NULL) : MHD_NO;
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+		r->bytes_out = (size_t) size;
+		res = NULL;
+		status = 200;
+	}
+	else if (PQgetisnull(res, 0, 3))
 	{
 		status = 304;
 		resp = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
@@ -674,14 +992,17 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 		PQclear(res);
 		return MHD_NO;
 	}
-	if (status == 200)
+	if (status == 200 && res != NULL)
 	{
-		char		mime[64];
+		/* our format table names the bytes; no text column of the database does */
+		pi_format	f = pi_detect((const uint8_t *) PQgetvalue(res, 0, 3), (size_t) PQgetlength(res, 0, 3));
 
-		snprintf(mime, sizeof(mime), "%.*s", PQgetlength(res, 0, 0), PQgetvalue(res, 0, 0));
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mime);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+								f == PI_FORMAT_UNKNOWN ? "application/octet-stream" : pi_format_mime(f));
 		r->bytes_out = (size_t) PQgetlength(res, 0, 3);
 	}
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; sandbox");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
 	if (lastmod[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, lastmod);
@@ -1188,7 +1509,12 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 		r->method = gw_parse_method(method);
 		r->method_name = strdup(method);
 		r->path = strdup(url);
-		return first_call(conn, r, url, version);
+		set_phase(conn, PHASE_BUSY);
+		ret = first_call(conn, r, url, version);
+		/* a body to read: the watchdog now checks its rate */
+		if (ret == MHD_YES && !r->responded && r->has_body)
+			set_phase(conn, PHASE_BODY);
+		return ret;
 	}
 	if (r->responded)
 	{
@@ -1201,6 +1527,12 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 
 		r->bytes_in += n;
 		*upload_size = 0;
+		{
+			gw_conn_ctx *c = conn_ctx(conn);
+
+			if (c)
+				atomic_fetch_add(&c->body_bytes, n);
+		}
 		if (r->bytes_in > gw.max_body)
 		{
 			char		msg[96];
@@ -1222,6 +1554,7 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 
 	/* the whole request is here */
 	r->body_done = 1;
+	set_phase(conn, PHASE_BUSY);
 	if (r->pp && r->parts > 1 && r->part_state != 2)
 		r->body_len = 0;		/* several parts, none a file */
 	if (r->route.resource == GW_RES_HEALTH)
@@ -1239,6 +1572,30 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 	return ret;
 }
 
+/*
+ * A field of the access log as printable ASCII: control characters, space,
+ * backslash, DEL and every non-ASCII byte as \xNN, so a path can neither
+ * forge a line nor reach the terminal.
+ */
+static char *
+log_escape(const char *s)
+{
+	char	   *out = malloc(4 * strlen(s) + 1),
+			   *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	{
+		if (*p <= 0x20 || *p >= 0x7f || *p == '\\')
+			o += sprintf(o, "\\x%02x", *p);
+		else
+			*o++ = (char) *p;
+	}
+	*o = '\0';
+	return out;
+}
+
 void
 gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 					 enum MHD_RequestTerminationCode toe)
@@ -1247,17 +1604,22 @@ gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct timespec end;
 	double		ms;
 	(void) cls;
-	(void) conn;
 	if (r == NULL)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	ms = (double) (end.tv_sec - r->start.tv_sec) * 1000.0 +
 		(double) (end.tv_nsec - r->start.tv_nsec) / 1e6;
 	if (!gw.quiet)
-		fprintf(stderr, "%s %s %d %zu %zu %.1fms%s\n", r->method_name ? r->method_name : "-",
-			r->path ? r->path : "-",
-			r->status, r->bytes_in, r->bytes_out, ms,
-			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	{
+		char	   *m = log_escape(r->method_name ? r->method_name : "-");
+		char	   *p = log_escape(r->path ? r->path : "-");
+
+		fprintf(stderr, "%s %s %d %zu %zu %.1fms%s\n", m ? m : "?", p ? p : "?",
+				r->status, r->bytes_in, r->bytes_out, ms,
+				toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+		free(m);
+		free(p);
+	}
 	if (r->pp)
 		MHD_destroy_post_processor(r->pp);
 	free(r->body);
@@ -1269,6 +1631,8 @@ gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&gw_active_requests, 1);
+	/* the next request's head starts now */
+	set_phase(conn, PHASE_HEAD);
 }
 
 size_t
@@ -1284,10 +1648,47 @@ gw_connection_notify(void *cls, struct MHD_Connection *conn, void **socket_conte
 					 enum MHD_ConnectionNotificationCode toe)
 {
 	(void) cls;
-	(void) conn;
-	(void) socket_context;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+	{
+		gw_conn_ctx *c = calloc(1, sizeof(*c));
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+																	 MHD_CONNECTION_INFO_CONNECTION_FD);
+
 		atomic_fetch_add(&gw_open_connections, 1);
+		if (c == NULL || ci == NULL)
+		{
+			free(c);
+			*socket_context = NULL;
+			return;
+		}
+		c->fd = ci->connect_fd;
+		atomic_store(&c->phase, PHASE_HEAD);
+		atomic_store(&c->since_ms, now_ms());
+		pthread_mutex_lock(&ctx_lock);
+		c->next = ctx_head;
+		if (ctx_head)
+			ctx_head->prev = c;
+		ctx_head = c;
+		pthread_mutex_unlock(&ctx_lock);
+		*socket_context = c;
+	}
 	else
+	{
+		gw_conn_ctx *c = *socket_context;
+
 		atomic_fetch_sub(&gw_open_connections, 1);
+		if (c == NULL)
+			return;
+		/* before libmicrohttpd closes the fd: the watchdog never sees it again */
+		pthread_mutex_lock(&ctx_lock);
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			ctx_head = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		pthread_mutex_unlock(&ctx_lock);
+		free(c);
+		*socket_context = NULL;
+	}
 }

@@ -17,6 +17,8 @@ extern enum MHD_Result gw_access_handler(void *cls, struct MHD_Connection *conn,
 										 size_t *upload_size, void **con_cls);
 extern void gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 								 enum MHD_RequestTerminationCode toe);
+/* Closes connections past the head deadline or under the body rate (main.c). */
+extern void *gw_watchdog(void *arg);
 extern size_t gw_unescape_callback(void *cls, struct MHD_Connection *conn, char *s);
 extern void gw_connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
 								 enum MHD_ConnectionNotificationCode toe);

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +49,20 @@ usage(FILE *out)
 			"  --max-connections N   open client connections before 503\n"
 			"                        (PRODUCT_IMAGE_MAX_CONNECTIONS; 1000)\n"
 			"  --timeout SECONDS     idle/slow client timeout (PRODUCT_IMAGE_TIMEOUT; 30)\n"
+			"  --head-timeout SECONDS  deadline for a whole request head, from the\n"
+			"                        connection or the previous answer (PRODUCT_IMAGE_HEAD_TIMEOUT; 10)\n"
+			"  --min-body-rate BYTES/S  slowest body upload, averaged, after --head-timeout\n"
+			"                        seconds (PRODUCT_IMAGE_MIN_BODY_RATE; 1024)\n"
 			"  --statement-timeout MS  longest database work per request, 0 for none; past it\n"
 			"                        the answer is 503 (PRODUCT_IMAGE_STATEMENT_TIMEOUT; 30000)\n"
+			"  --render-slots N      renditions rendered at once; past them a rendition is\n"
+			"                        served only from the cache, else 503 + Retry-After\n"
+			"                        (PRODUCT_IMAGE_RENDER_SLOTS; --pool / 4, at least 1)\n"
+			"  --render-probe-ms MS  past the render slots, the time a rendition call gets\n"
+			"                        (PRODUCT_IMAGE_RENDER_PROBE_MS; 250)\n"
+			"  --stream-slice BYTES  originals larger than this are sent in slices of it,\n"
+			"                        each read in its own transaction, when the database has\n"
+			"                        product_get_image_part; 0: never (PRODUCT_IMAGE_STREAM_SLICE; 262144)\n"
 			"  --rendition-max-age SECONDS  Cache-Control max-age of GET Image with w, h,\n"
 			"                        type or ifBlank (PRODUCT_IMAGE_RENDITION_MAX_AGE; 300)\n"
 			"  --read-db-uri URI     a streaming replica for GET routes (PRODUCT_IMAGE_READ_DB_URI);\n"
@@ -118,6 +131,16 @@ apply(const char *name, const char *v)
 		gw.max_connections = (int) parse_number("--max-connections", v, 1, 100000);
 	else if (strcmp(name, "timeout") == 0)
 		gw.timeout_seconds = (int) parse_number("--timeout", v, 1, 3600);
+	else if (strcmp(name, "head-timeout") == 0)
+		gw.head_timeout_seconds = (int) parse_number("--head-timeout", v, 1, 3600);
+	else if (strcmp(name, "min-body-rate") == 0)
+		gw.min_body_rate = (int) parse_number("--min-body-rate", v, 0, INT_MAX);
+	else if (strcmp(name, "stream-slice") == 0)
+		gw.stream_slice = (int) parse_number("--stream-slice", v, 0, 64 * 1024 * 1024);
+	else if (strcmp(name, "render-slots") == 0)
+		gw.render_slots = (int) parse_number("--render-slots", v, 0, 1000);
+	else if (strcmp(name, "render-probe-ms") == 0)
+		gw.render_probe_ms = (int) parse_number("--render-probe-ms", v, 1, INT_MAX);
 	else if (strcmp(name, "statement-timeout") == 0)
 		gw.statement_timeout_ms = (int) parse_number("--statement-timeout", v, 0, INT_MAX);
 	else if (strcmp(name, "read-db-uri") == 0)
@@ -148,7 +171,12 @@ configure(int argc, char **argv)
 		{"max-body", "PRODUCT_IMAGE_MAX_BODY"}, {"pool", "PRODUCT_IMAGE_POOL"},
 		{"threads", "PRODUCT_IMAGE_THREADS"}, {"max-connections", "PRODUCT_IMAGE_MAX_CONNECTIONS"},
 		{"timeout", "PRODUCT_IMAGE_TIMEOUT"},
+		{"head-timeout", "PRODUCT_IMAGE_HEAD_TIMEOUT"},
+		{"min-body-rate", "PRODUCT_IMAGE_MIN_BODY_RATE"},
 		{"statement-timeout", "PRODUCT_IMAGE_STATEMENT_TIMEOUT"},
+		{"render-slots", "PRODUCT_IMAGE_RENDER_SLOTS"},
+		{"stream-slice", "PRODUCT_IMAGE_STREAM_SLICE"},
+		{"render-probe-ms", "PRODUCT_IMAGE_RENDER_PROBE_MS"},
 		{"rendition-max-age", "PRODUCT_IMAGE_RENDITION_MAX_AGE"},
 		{"read-db-uri", "PRODUCT_IMAGE_READ_DB_URI"},
 		{"read-max-lag", "PRODUCT_IMAGE_READ_MAX_LAG"},
@@ -198,6 +226,12 @@ configure(int argc, char **argv)
 	if (gw.db_uri == NULL)
 	{
 		fprintf(stderr, "product-image-gateway: --db-uri (or PRODUCT_IMAGE_DB_URI) is required\n");
+		exit(2);
+	}
+	if (gw.render_slots > 0 && gw.pool_size > 1 && gw.render_slots >= gw.pool_size)
+	{
+		fprintf(stderr, "product-image-gateway: --render-slots must be less than --pool, "
+				"so that plain reads and writes always find a connection\n");
 		exit(2);
 	}
 	if (gw.jwt_secret && strlen(gw.jwt_secret) < 32)
@@ -281,6 +315,16 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "product-image-gateway: listening on http://%s:%d\n",
 			gw.listen_host, gw.listen_port);
+	{
+		pthread_t	wd;
+
+		if (pthread_create(&wd, NULL, gw_watchdog, NULL) != 0)
+		{
+			fprintf(stderr, "product-image-gateway: cannot start the watchdog thread\n");
+			return 1;
+		}
+		pthread_detach(wd);
+	}
 
 	while (sigwait(&sigs, &sig) != 0)
 		;

@@ -105,34 +105,84 @@ gw_json_escape(const char *s)
 	return out;
 }
 
-/* Text escaped for XML element content. */
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one. */
+static int
+utf8_len(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		return (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xE0 && p[0] <= 0xEF)
+	{
+		if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+			return 0;
+		if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0))
+			return 0;			/* overlong, or a surrogate */
+		return 3;
+	}
+	if (p[0] >= 0xF0 && p[0] <= 0xF4)
+	{
+		if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+			return 0;
+		if ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * Text escaped for XML element content, well-formed XML 1.0 for any input:
+ * markup characters as entities, CR as &#xD; (a parser would turn a raw CR
+ * into LF), and what XML 1.0 does not allow at all, not even as a
+ * character reference, dropped: C0 controls other than tab, LF and CR,
+ * U+FFFE, U+FFFF, and bytes that are not UTF-8.
+ */
 char *
 gw_xml_escape(const char *s)
 {
-	size_t		n = 0;
 	char	   *out,
 			   *o;
 
 	if (s == NULL)
 		s = "";
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-		n += (*p == '<' || *p == '>') ? 4 : (*p == '&') ? 5 : 1;
-	out = malloc(n + 1);
+	out = malloc(5 * strlen(s) + 1);
 	if (out == NULL)
 		return NULL;
 	o = out;
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	for (const unsigned char *p = (const unsigned char *) s; *p;)
 	{
+		int			n = utf8_len(p);
+
+		if (n == 0)
+		{
+			p++;				/* not UTF-8: dropped */
+			continue;
+		}
+		if (n == 3 && p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF))
+		{
+			p += 3;				/* U+FFFE, U+FFFF */
+			continue;
+		}
+		if (n > 1)
+		{
+			memcpy(o, p, (size_t) n);
+			o += n;
+			p += n;
+			continue;
+		}
 		if (*p == '<')
 			o += sprintf(o, "&lt;");
 		else if (*p == '>')
 			o += sprintf(o, "&gt;");
 		else if (*p == '&')
 			o += sprintf(o, "&amp;");
-		else if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
-			*o++ = ' ';			/* not allowed in XML 1.0 */
-		else
+		else if (*p == '\r')
+			o += sprintf(o, "&#xD;");
+		else if (*p >= 0x20 || *p == '\t' || *p == '\n')
 			*o++ = (char) *p;
+		p++;
 	}
 	*o = '\0';
 	return out;

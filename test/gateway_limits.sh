@@ -10,7 +10,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 GW=${PI_GATEWAY:-$ROOT/gateway/product-image-gateway}
 FX=$ROOT/test/fixtures
 DB=pi_limits
-PORT=${PI_LIMITS_PORT:-18281}
+PORT=${PI_LIMITS_PORT:-18481}
 SECRET=0123456789abcdef0123456789abcdef-test
 PASS=0
 FAILED=0
@@ -59,14 +59,12 @@ CREATE TABLE product (id int PRIMARY KEY, name text);
 INSERT INTO product SELECT g, 'p' || g FROM generate_series(1, 100) g;
 SELECT product_image.attach('product');
 GRANT USAGE ON SCHEMA product_image TO pi_writer, pi_reader;
-GRANT SELECT ON product_image.blob, product_image.config TO pi_reader;
-GRANT SELECT, INSERT, UPDATE, DELETE ON product_image.blob TO pi_writer;
-GRANT SELECT ON product_image.config TO pi_writer;
 GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
                           product_image.product_put_image_info(integer, jsonb),
                           product_image.product_delete_image(integer) TO pi_writer;
-GRANT SELECT, UPDATE (id) ON product TO pi_writer;
-GRANT SELECT ON product TO pi_reader;
+-- which products each role may see (row-level security applies); no right on product_image's tables
+GRANT SELECT ON product TO pi_writer, pi_reader;
+ALTER DATABASE $DB SET product_image.max_bytes = '64MB';
 SQL
 
 # ---- memory: 20 unauthenticated 32 MB uploads (no --anon-role) ----
@@ -88,6 +86,96 @@ limit=$((10 * (4096 + 320) + 16384))
 echo "limits: 10 authorized 4 MiB uploads in flight: RSS $rss0 -> $held KiB (growth $((held - rss0)) KiB, formula $((10 * (4096 + 320))) KiB)"
 [ $((held - rss0)) -le $limit ] && ok || bad "authorized uploads: growth $((held - rss0)) KiB over the formula's $limit KiB"
 [ "$answered" = 0 ] && [ "$closed" = 0 ] && ok || bad "authorized uploads: $answered answered, $closed closed before their body was sent"
+stop $GWPID
+
+# ---- memory: 30 clients that never read a 27 MB original ----
+# Streamed in --stream-slice pieces (256 KiB), each connection holds one
+# slice and no database connection: the formula's G x I becomes G x 256 KiB.
+/usr/bin/python3 - "$TMP/big.png" <<'PY'
+import random, sys
+from PIL import Image
+rnd = random.Random(27)
+Image.frombytes("RGB", (3000, 3000), rnd.randbytes(3000 * 3000 * 3)).save(sys.argv[1], compress_level=1)
+PY
+start $PORT "$TMP/readers.log" --anon-role pi_writer --max-body 67108864
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$TMP/big.png" -H 'Content-Type: image/png' "http://127.0.0.1:$PORT/api/v1/Product/3/Image")
+[ "$code" = 200 ] && ok || bad "slow readers: saving the $(wc -c < "$TMP/big.png") byte image answered $code"
+read -r _ rss0 _ held < <(python3 "$ROOT/test/http_load.py" readers $PORT $GWPID 30 /api/v1/Product/3/Image 3)
+limit=$((30 * (256 + 320) + 32768))
+echo "limits: 30 clients not reading a $(( $(wc -c < "$TMP/big.png") / 1048576 )) MB image: RSS $rss0 -> $held KiB (growth $((held - rss0)) KiB; bound $limit KiB)"
+[ $((held - rss0)) -le $limit ] && ok || bad "slow readers: the gateway grew by $((held - rss0)) KiB"
+code=$(curl -s -o "$TMP/big.got" -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Product/3/Image")
+[ "$code" = 200 ] && cmp -s "$TMP/big.got" "$TMP/big.png" && ok || bad "slow readers: a full read answered $code or other bytes"
+stop $GWPID
+
+# ---- slow-loris: a deadline for the whole head, a minimum body rate ----
+# 6 clients trickle a head one byte every 0.5 s into --max-connections 5
+# (libmicrohttpd's timeout is an idle one, so before they were never closed).
+start $PORT "$TMP/loris.log" --anon-role pi_writer --max-connections 5 --timeout 60 --head-timeout 2
+read -r l1 l2 l3 l4 l5 l6 < <(python3 "$ROOT/test/http_load.py" loris $PORT 6 30 0.5 | tr '\n' ' ')
+echo "limits: slow-loris heads (6, one byte every 0.5 s, --head-timeout 2): $l1 $l2 $l3 $l4 within 30 s; $l5 $l6 for the next client"
+[ "$l2 $l3 $l4" = "6 of 6" ] && ok || bad "slow-loris heads: $l2 $l3 $l4 closed within 30 s"
+[ "$l6" = 200 ] && ok || bad "slow-loris heads: the next client got $l6"
+body=$(python3 "$ROOT/test/http_load.py" slowbody $PORT 30 10)
+echo "limits: a body sent at 10 bytes/s (--min-body-rate 1024): $body within 30 s"
+[ "$body" = closed ] && ok || bad "slow body: still $body after 30 s"
+expect_health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")
+[ "$expect_health" = 200 ] && ok || bad "after slow clients: /health answered $expect_health"
+stop $GWPID
+
+# ---- render slots: renders never take the connections plain reads need ----
+# A session holds the rendition cache table locked, so every rendition call
+# blocks as a long render would (deterministically, unlike CPU time). With
+# --pool 4 and --render-slots 1, 8 concurrent renditions: one waits in its
+# slot, the others get --render-probe-ms and then 503 with Retry-After, and a
+# plain read of an original is answered while the lock is still held. (The
+# old gateway gave all 4 connections to the blocked renditions and the plain
+# read its 503 after the 10 s acquire timeout.)
+start $PORT "$TMP/render.log" --anon-role pi_writer --pool 4 --render-slots 1 --render-probe-ms 250
+for p in 1 2; do
+    curl -s -o /dev/null -X PUT --data-binary @"$FX/rgb.jpg" -H 'Content-Type: image/jpeg' "http://127.0.0.1:$PORT/api/v1/Product/$p/Image"
+done
+PGAPPNAME=pi_render_lock psql -X -q -d $DB >/dev/null 2>&1 <<'SQL' &
+BEGIN;
+LOCK TABLE product_image.rendition IN ACCESS EXCLUSIVE MODE;
+SELECT pg_sleep(120);
+SQL
+lockpsql=$!
+for _ in $(seq 100); do
+    held=$(psql -X -At -d $DB -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'pi_render_lock' AND l.granted AND l.mode = 'AccessExclusiveLock' AND l.relation = 'product_image.rendition'::regclass")
+    [ "$held" = 1 ] && break
+    sleep 0.1
+done
+curls=""
+for i in $(seq 1 8); do
+    curl -s -m 150 -o /dev/null -D "$TMP/rend$i.h" -w '%{http_code}\n' "http://127.0.0.1:$PORT/api/v1/Product/2/Image?w=$((10 + i))" > "$TMP/rend$i.code" &
+    curls="$curls $!"
+done
+sleep 1
+t0=$(date +%s%N)
+plain=$(curl -s -m 60 -o "$TMP/plain.jpg" -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Product/1/Image")
+t1=$(date +%s%N)
+plain_info=$(curl -s -m 60 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Product/1/ImageInfo")
+still=$(psql -X -At -d $DB -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pi_render_lock'")
+psql -X -q -d $DB -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pi_render_lock'" >/dev/null
+wait $lockpsql 2>/dev/null
+for c in $curls; do wait "$c"; done
+n200=0 n503=0 other=0 noretry=0
+for i in $(seq 1 8); do
+    c=$(cat "$TMP/rend$i.code")
+    case "$c" in
+        200) n200=$((n200 + 1)) ;;
+        503) n503=$((n503 + 1)); grep -qi '^Retry-After: ' "$TMP/rend$i.h" || noretry=$((noretry + 1)) ;;
+        *) other=$((other + 1)) ;;
+    esac
+done
+echo "limits: 8 renditions blocked behind a lock (--pool 4 --render-slots 1): $n200 x 200 after the lock, $n503 x 503; a plain read meanwhile: $plain in $(( (t1 - t0) / 1000000 )) ms, ImageInfo $plain_info"
+[ "$plain" = 200 ] && [ "$plain_info" = 200 ] && [ "$still" = 1 ] && ok || bad "render slots: plain read $plain, ImageInfo $plain_info, lock still held: $still"
+cmp -s "$TMP/plain.jpg" "$FX/rgb.jpg" && ok || bad "render slots: the plain read's bytes differ"
+[ "$other" = 0 ] && [ "$noretry" = 0 ] && ok || bad "render slots: $other answers neither 200 nor 503, $noretry 503s without Retry-After"
+# after the storm, renditions render again
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Product/2/Image?w=31")
+[ "$code" = 200 ] && ok || bad "render slots: a rendition after the lock answered $code"
 stop $GWPID
 
 echo "limits: $PASS passed, $FAILED failed"

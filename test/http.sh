@@ -80,6 +80,7 @@ DO \$\$ BEGIN
   END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_writer') THEN CREATE ROLE pi_writer NOLOGIN; END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_reader') THEN CREATE ROLE pi_reader NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_nobody') THEN CREATE ROLE pi_nobody NOLOGIN; END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_basic_user') THEN
     CREATE ROLE pi_basic_user LOGIN PASSWORD 'basic-pass';
   END IF;
@@ -87,7 +88,7 @@ DO \$\$ BEGIN
     CREATE ROLE pi_pool_auth LOGIN NOINHERIT PASSWORD 'pool-secret';
   END IF;
 END \$\$;
-GRANT pi_writer, pi_reader TO pi_authenticator;
+GRANT pi_writer, pi_reader, pi_nobody TO pi_authenticator;
 GRANT pi_writer TO pi_basic_user;
 GRANT pi_writer, pi_reader TO pi_pool_auth;
 \c $DB
@@ -166,6 +167,23 @@ expect get_304_weak 304 "" -- -H "If-None-Match: \"x\", W/$etag" "$(url $A 1 Ima
 expect get_other_etag 200 "" -- -H 'If-None-Match: "abc"' "$(url $A 1 Image)"
 expect get_none 404 '"code":"P0002"' -- "$(url $A 50 Image)"
 expect head_image 200 "" -- -I "$(url $A 1 Image)"
+# what is served: nosniff everywhere, a sandboxing CSP on images, and the
+# image's Content-Type from the bytes, never from a text column
+expect get_image_headers 200 "" -- "$(url $A 1 Image)"
+header_has get_image_nosniff 'X-Content-Type-Options: nosniff'
+header_has get_image_csp "Content-Security-Policy: default-src 'none'; sandbox"
+for case in "200 $(url $A 1 ImageInfo)" "404 $(url $A 50 Image)" "404 http://127.0.0.1:$A/nowhere" "405 -X PATCH $(url $A 1 Image)" \
+            "304 -H If-None-Match:$etag $(url $A 1 Image)" "401 $(url $PORT_AUTH 1 Image)" "200 http://127.0.0.1:$A/health"; do
+    # shellcheck disable=SC2086
+    expect "nosniff_${case%% *}" "${case%% *}" "" -- ${case#* }
+    header_has "nosniff_${case%% *}_header" 'X-Content-Type-Options: nosniff'
+done
+# (columns that disagree with the bytes, as a bug or a hand-made UPDATE could leave them)
+psql -X -q -d $DB -c "UPDATE product_image.blob SET format = 'png', mime_type = 'image/png' WHERE product_id = 1" >/dev/null
+n=$(psql -X -At -d $DB -c "SELECT count(*) FROM product_image.blob WHERE product_id = 1 AND mime_type = 'image/png'")
+[ "$n" = 1 ] && ok || bad "content_type_from_bytes: could not set up the columns"
+expect content_type_from_bytes 200 "" -- "$(url $A 1 Image)"
+header_has content_type_from_bytes_jpeg 'Content-Type: image/jpeg'
 
 # ---- ImageInfo ----
 expect info_json 200 '"BlobId": '"$first" -- "$(url $A 1 ImageInfo)"
@@ -175,6 +193,17 @@ expect info_none 404 '"code":"P0002"' -- "$(url $A 50 ImageInfo)"
 expect info_put 200 '"Description": "front & <back>"' -- -X PUT -H 'Content-Type: application/json' -d '{"Description":"front & <back>","BlobSize":1}' "$(url $A 1 ImageInfo)"
 expect info_put_text_json 200 '"ExtraInfo": "x"' -- -X PUT -H 'Content-Type: text/json' -d '{"ExtraInfo":"x"}' "$(url $A 1 ImageInfo)"
 expect info_put_xml_escaped 200 '<Description>front &amp; &lt;back&gt;</Description>' -- -X PUT -H 'Content-Type: application/json' -H 'Accept: text/xml' -d '{}' "$(url $A 1 ImageInfo)"
+# XML stays well-formed for any string: CR kept (as &#xD;), what XML 1.0
+# cannot carry (C0 controls, U+FFFE, U+FFFF) dropped
+expect info_put_controls 200 '' -- -X PUT -H 'Content-Type: application/json' -d '{"Description":"a\u0001b\rc\ufffed\uffffe<&\u001b[31m"}' "$(url $A 1 ImageInfo)"
+expect info_xml_controls 200 '' -- -H 'Accept: application/xml' "$(url $A 1 ImageInfo)"
+/usr/bin/python3 - "$TMP/body" <<'PY' && ok || bad "info_xml_controls: not well-formed or altered: $(head -c 600 "$TMP/body")"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+d = [e.text for e in root if e.tag.endswith("}Description")]
+sys.exit(0 if d == ["ab\rcde<&[31m"] else 1)
+PY
+expect info_put_restore 200 '' -- -X PUT -H 'Content-Type: application/json' -d '{"Description":"front & <back>"}' "$(url $A 1 ImageInfo)"
 expect info_put_bad_json 400 '"code":"22P02"' -- -X PUT -H 'Content-Type: application/json' -d '{nope' "$(url $A 1 ImageInfo)"
 expect info_put_array 400 '"code":"22023"' -- -X PUT -H 'Content-Type: application/json' -d '[1]' "$(url $A 1 ImageInfo)"
 expect info_put_wrong_type 415 '' -- -X PUT -H 'Content-Type: text/plain' -d '{}' "$(url $A 1 ImageInfo)"
@@ -225,6 +254,17 @@ expect bearer_writer 200 '' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" -
 expect bearer_exp_ok 200 '' -- -H "Authorization: Bearer $(tok "{\"role\":\"pi_writer\",\"exp\":$((now + 600))}")" "$(url $U 11 Image)"
 expect bearer_expired 401 'expired' -- -H "Authorization: Bearer $(tok "{\"role\":\"pi_writer\",\"exp\":$((now - 10))}")" "$(url $U 11 Image)"
 expect bearer_nbf_future 401 '' -- -H "Authorization: Bearer $(tok "{\"role\":\"pi_writer\",\"nbf\":$((now + 600))}")" "$(url $U 11 Image)"
+# NumericDate is a JSON number: fractions count (they were ignored)
+expect bearer_nbf_fraction 401 '' -- -H "Authorization: Bearer $(tok '{"role":"pi_writer","nbf":4102444800.0}')" "$(url $U 11 Image)"
+expect bearer_exp_fraction_past 401 '' -- -H "Authorization: Bearer $(tok "{\"role\":\"pi_writer\",\"exp\":$((now - 10)).5}")" "$(url $U 11 Image)"
+expect bearer_exp_fraction_future 200 '' -- -H "Authorization: Bearer $(tok "{\"role\":\"pi_writer\",\"exp\":$((now + 600)).5}")" "$(url $U 11 Image)"
+expect bearer_exp_string 401 '' -- -H "Authorization: Bearer $(tok "{\"role\":\"pi_writer\",\"exp\":\"$((now + 600))\"}")" "$(url $U 11 Image)"
+# role "none": SET ROLE "none" is SET ROLE NONE, i.e. the authenticator itself
+expect bearer_role_none 401 '' -- -H "Authorization: Bearer $(tok '{"role":"none"}')" "$(url $U 11 ImageInfo)"
+expect bearer_role_not_string 401 '' -- -H "Authorization: Bearer $(tok '{"role":42}')" "$(url $U 11 ImageInfo)"
+# a 4xx never names the schema or tables behind it
+expect bearer_no_rights_403 403 '"code":"42501"' -- -H "Authorization: Bearer $(tok '{"role":"pi_nobody"}')" "$(url $U 11 ImageInfo)"
+if grep -qiE 'product_image|schema|table' "$TMP/body"; then bad "bearer_no_rights_403: body names internals: $(cat "$TMP/body")"; else ok; fi
 expect bearer_bad_signature 401 '' -- -H "Authorization: Bearer $(python3 "$ROOT/test/jwt.py" wrong-secret-wrong-secret-wrong-secret '{"role":"pi_writer"}')" "$(url $U 11 Image)"
 expect bearer_alg_none 401 '' -- -H "Authorization: Bearer $(tok '{"role":"pi_writer"}' none)" "$(url $U 11 Image)"
 expect bearer_garbage 401 '' -- -H 'Authorization: Bearer not.a.jwt' "$(url $U 11 Image)"
@@ -418,6 +458,47 @@ expect env_max_body 413 '' -- -X PUT --data-binary @"$FX/rgb.jpg" "${OCT[@]}" "$
 [ $? = 2 ] && ok || bad "short_jwt_secret: the gateway must refuse to start"
 "$GW" --help | grep -q -- '--max-body' && ok || bad "help: does not document --max-body"
 
+# ---- large originals are streamed in slices (product_get_image_part) ----
+# --stream-slice 100 streams every fixture: the bytes must come out whole,
+# typed from the bytes, and a re-save during a slow download never mixes two
+# images: the client gets the old image whole, or a prefix of it cut short.
+psql -X -q -d $DB -c "ALTER DATABASE $DB SET track_functions = 'all'" >/dev/null
+part_calls() { psql -X -At -d $DB -c "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE schemaname = 'product_image' AND funcname = 'product_get_image_part'"; }
+STREAM=$((PORT_ANON + 12))
+start_gateway $STREAM "$TMP/stream.log" --anon-role pi_writer --stream-slice 100
+expect stream_put 200 "" -- -X PUT --data-binary @"$FX/rgb.jpg" "${OCT[@]}" "$(url $STREAM 30 Image)"
+expect stream_get 200 "" -- "$(url $STREAM 30 Image)"
+cmp -s "$TMP/body" "$FX/rgb.jpg" && ok || bad "stream_get: the streamed bytes differ"
+header_has stream_get_type 'Content-Type: image/jpeg'
+header_has stream_get_length "Content-Length: $(wc -c < "$FX/rgb.jpg")"
+# it was read in slices of 100 bytes (statistics reach the view within a second or so)
+want_calls=$(( ($(wc -c < "$FX/rgb.jpg") + 99) / 100 ))
+for _ in $(seq 50); do [ "$(part_calls)" -ge $want_calls ] && break; sleep 0.2; done
+[ "$(part_calls)" -ge $want_calls ] && ok || bad "stream_get: $(part_calls) calls of product_get_image_part, want $want_calls"
+stag=$(grep -i '^ETag:' "$TMP/headers" | cut -d' ' -f2 | tr -d '\r')
+expect stream_304 304 "" -- -H "If-None-Match: $stag" "$(url $STREAM 30 Image)"
+expect stream_head 200 "" -- -I "$(url $STREAM 30 Image)"
+expect stream_missing 404 '"code":"P0002"' -- "$(url $STREAM 31 Image)"
+grep -q 'streaming' "$TMP/stream.log" && bad "stream: $(grep streaming "$TMP/stream.log" | head -2)" || ok
+/usr/bin/python3 - "$TMP/slow_a.png" "$TMP/slow_b.png" <<'PY'
+import random, sys
+from PIL import Image
+for i, path in enumerate(sys.argv[1:]):
+    rnd = random.Random(40 + i)
+    Image.frombytes("RGB", (2000, 2000), rnd.randbytes(2000 * 2000 * 3)).save(path, compress_level=1)
+PY
+STREAM2=$((PORT_ANON + 13))
+start_gateway $STREAM2 "$TMP/stream2.log" --anon-role pi_writer --stream-slice 65536
+expect stream_put_a 200 "" -- -X PUT --data-binary @"$TMP/slow_a.png" "${OCT[@]}" "$(url $STREAM2 32 Image)"
+python3 "$ROOT/test/http_load.py" slowget $STREAM2 /api/v1/Product/32/Image 2 "$TMP/slow_got" > "$TMP/slow_status" &
+slowpid=$!
+sleep 0.5
+expect stream_put_b 200 "" -- -X PUT --data-binary @"$TMP/slow_b.png" "${OCT[@]}" "$(url $STREAM2 32 Image)"
+wait $slowpid
+got=$(wc -c < "$TMP/slow_got")
+if [ "$(cat "$TMP/slow_status")" = 200 ] && [ "$got" -gt 0 ] && cmp -s -n "$got" "$TMP/slow_got" "$TMP/slow_a.png"; then ok; else bad "stream_resave: $got bytes received are not a prefix of the image the answer began with"; fi
+echo "http: a re-save during a slow streamed download: $got of $(wc -c < "$TMP/slow_a.png") bytes of the first image, then cut; nothing of the second"
+
 # ---- limits and hostile clients ----
 S=$PORT_SMALL
 head -c 200000 /dev/urandom > "$TMP/big.bin"
@@ -519,6 +600,12 @@ expect health_db_back 200 '' -- "http://127.0.0.1:$A/health"
 expect put_db_back 200 '' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $A 16 Image)"
 
 # ---- logging and SIGTERM ----
+# the access log escapes what a path carries: no forged line, no ESC, no CR
+curl -s -o /dev/null --path-as-is "http://127.0.0.1:$A/api/v1/Product/1/Image%0aFORGED%20200%1b%5b31m%0d"
+if grep -q '^FORGED' "$TMP/anon.log" || grep -q $'\x1b' "$TMP/anon.log" || grep -q $'\r' "$TMP/anon.log"; then
+    bad "access log: a path forged a line or carried a control character"
+else ok; fi
+grep -qF 'Image\x0aFORGED\x20200\x1b[31m\x0d 404' "$TMP/anon.log" && ok || bad "access log: escaped path not found: $(grep -a FORGED "$TMP/anon.log" | head -2)"
 grep -qE '^PUT /api/v1/Product/1/Image 200 [0-9]+ [0-9]+ [0-9.]+ms$' "$TMP/anon.log" && ok || bad "log line format: $(head -3 "$TMP/anon.log")"
 "$GW" --listen 127.0.0.1:$((PORT_ANON + 4)) --anon-role pi_writer \
     --db-uri "host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator password=auth-secret" 2>"$TMP/term.log" &

@@ -12,6 +12,12 @@ memory read from /proc.  Bounded loops only; every socket goes to 127.0.0.1.
       at most SECONDS.  Prints "closed K of N" (closed by the server before
       SECONDS) and then, once they are gone, "then STATUS" for a plain GET
       /health.
+  http_load.py readers PORT PID N PATH SECONDS
+      N clients GET PATH with a 4 KiB receive buffer and never read; after
+      SECONDS prints "rss_before RSS rss_held RSS" (KiB).
+  http_load.py slowget PORT PATH SECONDS OUT
+      GET PATH reading 1 KiB every 50 ms for SECONDS, then the rest; the body
+      goes to OUT, the status is printed.
   http_load.py slowbody PORT SECONDS RATE [HEADER...]
       One PUT declaring 1 MB, sent at RATE bytes a second for at most SECONDS.
       Prints "closed" if the server closed it first, else "open".
@@ -144,6 +150,48 @@ def slowbody(port, seconds, rate, headers):
     s.close()
 
 
+def slow_socket(port, path):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(30)
+    s.connect(("127.0.0.1", port))
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
+    return s
+
+
+def readers(port, pid, n, path, seconds):
+    rss_before = kib(pid, "VmRSS")
+    socks = [slow_socket(port, path) for _ in range(n)]
+    time.sleep(seconds)  # the gateway answers; nobody reads
+    rss_held = kib(pid, "VmRSS")
+    print("rss_before %d rss_held %d" % (rss_before, rss_held))
+    for s in socks:
+        s.close()
+
+
+def slowget(port, path, slow_seconds, out):
+    s = slow_socket(port, path)
+    buf = b""
+    end = time.monotonic() + slow_seconds
+    while time.monotonic() < end:
+        got = s.recv(1024)
+        if not got:
+            break
+        buf += got
+        time.sleep(0.05)
+    while True:
+        try:
+            got = s.recv(65536)
+        except OSError:
+            break
+        if not got:
+            break
+        buf += got
+    head, _, body = buf.partition(b"\r\n\r\n")
+    open(out, "wb").write(body)
+    print(head.split(b" ")[1].decode() if head.startswith(b"HTTP/1.") else "closed")
+
+
 def main():
     what = sys.argv[1]
     a = sys.argv[2:]
@@ -151,6 +199,10 @@ def main():
         uploads(int(a[0]), int(a[1]), int(a[2]), int(a[3]), int(a[4]), a[5:])
     elif what == "loris":
         loris(int(a[0]), int(a[1]), float(a[2]), float(a[3]))
+    elif what == "readers":
+        readers(int(a[0]), int(a[1]), int(a[2]), a[3], float(a[4]))
+    elif what == "slowget":
+        slowget(int(a[0]), a[1], float(a[2]), a[3])
     elif what == "slowbody":
         slowbody(int(a[0]), float(a[1]), int(a[2]), a[3:])
     else:
