@@ -6,9 +6,10 @@
 #include "gateway.h"
 #include "handler.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
+#include <netdb.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -20,6 +21,78 @@
 #include <time.h>
 #include <unistd.h>
 
+
+/*
+ * Every option, once: its name, environment variable, where it goes, its
+ * bounds and its help line.  getopt_long, the environment and --help are
+ * all read from this table.
+ */
+typedef enum opt_kind
+{
+	OPT_TEXT,					/* a string */
+	OPT_TEXT_OR_NONE,			/* a string; empty means none (NULL) */
+	OPT_INT,					/* an int within [min, max] */
+	OPT_SIZE,					/* a size_t within [min, max] */
+	OPT_LISTEN					/* HOST:PORT, [IPv6]:PORT */
+} opt_kind;
+
+typedef struct opt_def
+{
+	const char *name;
+	const char *env;
+	const char *metavar;
+	opt_kind	kind;
+	void	   *target;
+	long		min;
+	long		max;
+	const char *help;			/* what it does; the default in parentheses */
+} opt_def;
+
+static const opt_def options[] = {
+	{"db-uri", "PRODUCT_IMAGE_DB_URI", "CONNINFO", OPT_TEXT, &gw.db_uri, 0, 0,
+	"libpq URI or key=value string of the authenticator role (required)"},
+	{"listen", "PRODUCT_IMAGE_LISTEN", "HOST:PORT", OPT_LISTEN, NULL, 0, 0,
+	"address to listen on, IPv4, [IPv6] or a name (127.0.0.1:8080)"},
+	{"jwt-secret", "PRODUCT_IMAGE_JWT_SECRET", "S", OPT_TEXT, &gw.jwt_secret, 0, 0,
+	"HS256 secret for Bearer tokens, at least 32 characters (none: Bearer is refused)"},
+	{"anon-role", "PRODUCT_IMAGE_ANON_ROLE", "R", OPT_TEXT_OR_NONE, &gw.anon_role, 0, 0,
+	"role for requests without credentials (none: such requests get 401)"},
+	{"max-body", "PRODUCT_IMAGE_MAX_BODY", "BYTES", OPT_SIZE, &gw.max_body, 1, INT_MAX,
+	"largest request body (33554432)"},
+	{"pool", "PRODUCT_IMAGE_POOL", "N", OPT_INT, &gw.pool_size, 1, 1000,
+	"database connections (8)"},
+	{"threads", "PRODUCT_IMAGE_THREADS", "N", OPT_INT, &gw.threads, 0, 256,
+	"a pool of N HTTP worker threads; 0: a thread per connection (0)"},
+	{"max-connections", "PRODUCT_IMAGE_MAX_CONNECTIONS", "N", OPT_INT, &gw.max_connections, 1, 100000,
+	"open client connections before 503 (1000)"},
+	{"timeout", "PRODUCT_IMAGE_TIMEOUT", "SECONDS", OPT_INT, &gw.timeout_seconds, 1, 3600,
+	"idle/slow client timeout (30)"},
+	{"head-timeout", "PRODUCT_IMAGE_HEAD_TIMEOUT", "SECONDS", OPT_INT, &gw.head_timeout_seconds, 1, 3600,
+	"deadline for a whole request head, from the connection or the previous answer (10)"},
+	{"min-body-rate", "PRODUCT_IMAGE_MIN_BODY_RATE", "BYTES/S", OPT_INT, &gw.min_body_rate, 0, INT_MAX,
+	"slowest body upload, averaged, after --head-timeout seconds; 0: none (1024)"},
+	{"statement-timeout", "PRODUCT_IMAGE_STATEMENT_TIMEOUT", "MS", OPT_INT, &gw.statement_timeout_ms, 0, INT_MAX,
+	"longest database work per request, 0 for none; past it the answer is 503 (30000)"},
+	{"render-slots", "PRODUCT_IMAGE_RENDER_SLOTS", "N", OPT_INT, &gw.render_slots, 0, 1000,
+	"renditions rendered at once; past them a rendition is served only from the cache, "
+	"else 503 + Retry-After (--pool / 4, at least 1)"},
+	{"render-probe-ms", "PRODUCT_IMAGE_RENDER_PROBE_MS", "MS", OPT_INT, &gw.render_probe_ms, 1, INT_MAX,
+	"past the render slots, the time a rendition call gets (250)"},
+	{"stream-slice", "PRODUCT_IMAGE_STREAM_SLICE", "BYTES", OPT_INT, &gw.stream_slice, 0, 64 * 1024 * 1024,
+	"originals larger than this are sent in slices of it, each read in its own transaction, "
+	"when the database has product_get_image_part; 0: never (262144)"},
+	{"rendition-max-age", "PRODUCT_IMAGE_RENDITION_MAX_AGE", "SECONDS", OPT_INT, &gw.rendition_max_age, 0, 31536000,
+	"Cache-Control max-age of GET Image with w, h, type or ifBlank (300)"},
+	{"read-db-uri", "PRODUCT_IMAGE_READ_DB_URI", "URI", OPT_TEXT_OR_NONE, &gw.read_db_uri, 0, 0,
+	"a streaming replica for GET routes; the primary serves them when it is down or behind"},
+	{"read-max-lag", "PRODUCT_IMAGE_READ_MAX_LAG", "MS", OPT_INT, &gw.read_max_lag_ms, 0, INT_MAX,
+	"replica lag past which reads go to the primary (5000)"},
+	{"read-own-writes", "PRODUCT_IMAGE_READ_OWN_WRITES", "MS", OPT_INT, &gw.read_own_writes_ms, 0, INT_MAX,
+	"after a write, reads of that product go to the primary for this long (5000)"},
+};
+
+#define NOPTIONS ((int) (sizeof(options) / sizeof(options[0])))
+#define OPT_BASE 1000			/* getopt_long's value of options[i]: OPT_BASE + i */
 
 static void
 usage(FILE *out)
@@ -34,44 +107,11 @@ usage(FILE *out)
 			"  GET|PUT  /api/v1/Product/{id}/ImageInfo the BlobEntity (JSON or XML)\n"
 			"  GET      /health                       200 when the database answers, else 503\n"
 			"\n"
-			"options (each also from the environment variable shown):\n"
-			"  --db-uri CONNINFO     libpq URI or key=value string of the authenticator role\n"
-			"                        (PRODUCT_IMAGE_DB_URI; required)\n"
-			"  --listen HOST:PORT    address to listen on (PRODUCT_IMAGE_LISTEN; 127.0.0.1:8080)\n"
-			"  --jwt-secret S        HS256 secret for Bearer tokens, at least 32 characters\n"
-			"                        (PRODUCT_IMAGE_JWT_SECRET; none: Bearer is refused)\n"
-			"  --anon-role R         role for requests without credentials\n"
-			"                        (PRODUCT_IMAGE_ANON_ROLE; none: such requests get 401)\n"
-			"  --max-body BYTES      largest request body (PRODUCT_IMAGE_MAX_BODY; 33554432)\n"
-			"  --pool N              database connections (PRODUCT_IMAGE_POOL; 8)\n"
-			"  --threads N           a pool of N HTTP worker threads; 0: a thread per connection\n"
-			"                        (PRODUCT_IMAGE_THREADS; 0)\n"
-			"  --max-connections N   open client connections before 503\n"
-			"                        (PRODUCT_IMAGE_MAX_CONNECTIONS; 1000)\n"
-			"  --timeout SECONDS     idle/slow client timeout (PRODUCT_IMAGE_TIMEOUT; 30)\n"
-			"  --head-timeout SECONDS  deadline for a whole request head, from the\n"
-			"                        connection or the previous answer (PRODUCT_IMAGE_HEAD_TIMEOUT; 10)\n"
-			"  --min-body-rate BYTES/S  slowest body upload, averaged, after --head-timeout\n"
-			"                        seconds (PRODUCT_IMAGE_MIN_BODY_RATE; 1024)\n"
-			"  --statement-timeout MS  longest database work per request, 0 for none; past it\n"
-			"                        the answer is 503 (PRODUCT_IMAGE_STATEMENT_TIMEOUT; 30000)\n"
-			"  --render-slots N      renditions rendered at once; past them a rendition is\n"
-			"                        served only from the cache, else 503 + Retry-After\n"
-			"                        (PRODUCT_IMAGE_RENDER_SLOTS; --pool / 4, at least 1)\n"
-			"  --render-probe-ms MS  past the render slots, the time a rendition call gets\n"
-			"                        (PRODUCT_IMAGE_RENDER_PROBE_MS; 250)\n"
-			"  --stream-slice BYTES  originals larger than this are sent in slices of it,\n"
-			"                        each read in its own transaction, when the database has\n"
-			"                        product_get_image_part; 0: never (PRODUCT_IMAGE_STREAM_SLICE; 262144)\n"
-			"  --rendition-max-age SECONDS  Cache-Control max-age of GET Image with w, h,\n"
-			"                        type or ifBlank (PRODUCT_IMAGE_RENDITION_MAX_AGE; 300)\n"
-			"  --read-db-uri URI     a streaming replica for GET routes (PRODUCT_IMAGE_READ_DB_URI);\n"
-			"                        the primary serves them when it is down or behind\n"
-			"  --read-max-lag MS     replica lag past which reads go to the primary\n"
-			"                        (PRODUCT_IMAGE_READ_MAX_LAG; 5000)\n"
-			"  --read-own-writes MS  after a write, reads of that product go to the primary\n"
-			"                        for this long (PRODUCT_IMAGE_READ_OWN_WRITES; 5000)\n"
-			"  --help                this text\n"
+			"options (each also from the environment variable shown; the option wins):\n");
+	for (int i = 0; i < NOPTIONS; i++)
+		fprintf(out, "  --%s %s\n      %s\n      [%s]\n", options[i].name, options[i].metavar,
+				options[i].help, options[i].env);
+	fprintf(out, "  --help\n      this text\n"
 			"\n"
 			"One line per request goes to stderr: method, path, status, bytes in, bytes out, time.\n");
 }
@@ -86,142 +126,101 @@ parse_number(const char *name, const char *v, long min, long max)
 	n = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < min || n > max)
 	{
-		fprintf(stderr, "product-image-gateway: %s must be a number from %ld to %ld, not \"%s\"\n",
+		fprintf(stderr, "product-image-gateway: --%s must be a number from %ld to %ld, not \"%s\"\n",
 				name, min, max, v);
 		exit(2);
 	}
 	return n;
 }
 
+/* HOST:PORT, with an IPv6 host in brackets. */
 static void
 set_listen(const char *v)
 {
 	const char *colon = strrchr(v, ':');
-	char	   *host;
+	const char *host = v;
+	size_t		hostlen;
 
 	if (colon == NULL || colon == v)
 	{
 		fprintf(stderr, "product-image-gateway: --listen must be HOST:PORT, not \"%s\"\n", v);
 		exit(2);
 	}
-	host = strndup(v, (size_t) (colon - v));
-	gw.listen_host = host;
-	gw.listen_port = (int) parse_number("the listen port", colon + 1, 1, 65535);
+	hostlen = (size_t) (colon - v);
+	if (v[0] == '[' && hostlen >= 2 && v[hostlen - 1] == ']')
+	{
+		host = v + 1;
+		hostlen -= 2;
+	}
+	gw.listen_host = strndup(host, hostlen);
+	gw.listen_port = (int) parse_number("listen port", colon + 1, 1, 65535);
 }
 
-/* Apply one setting by its option name. */
 static void
-apply(const char *name, const char *v)
+apply(const opt_def *o, const char *v)
 {
-	if (strcmp(name, "db-uri") == 0)
-		gw.db_uri = v;
-	else if (strcmp(name, "listen") == 0)
-		set_listen(v);
-	else if (strcmp(name, "jwt-secret") == 0)
-		gw.jwt_secret = v;
-	else if (strcmp(name, "anon-role") == 0)
-		gw.anon_role = *v ? v : NULL;
-	else if (strcmp(name, "max-body") == 0)
-		gw.max_body = (size_t) parse_number("--max-body", v, 1, INT_MAX);
-	else if (strcmp(name, "pool") == 0)
-		gw.pool_size = (int) parse_number("--pool", v, 1, 1000);
-	else if (strcmp(name, "threads") == 0)
-		gw.threads = (int) parse_number("--threads", v, 0, 256);
-	else if (strcmp(name, "max-connections") == 0)
-		gw.max_connections = (int) parse_number("--max-connections", v, 1, 100000);
-	else if (strcmp(name, "timeout") == 0)
-		gw.timeout_seconds = (int) parse_number("--timeout", v, 1, 3600);
-	else if (strcmp(name, "head-timeout") == 0)
-		gw.head_timeout_seconds = (int) parse_number("--head-timeout", v, 1, 3600);
-	else if (strcmp(name, "min-body-rate") == 0)
-		gw.min_body_rate = (int) parse_number("--min-body-rate", v, 0, INT_MAX);
-	else if (strcmp(name, "stream-slice") == 0)
-		gw.stream_slice = (int) parse_number("--stream-slice", v, 0, 64 * 1024 * 1024);
-	else if (strcmp(name, "render-slots") == 0)
-		gw.render_slots = (int) parse_number("--render-slots", v, 0, 1000);
-	else if (strcmp(name, "render-probe-ms") == 0)
-		gw.render_probe_ms = (int) parse_number("--render-probe-ms", v, 1, INT_MAX);
-	else if (strcmp(name, "statement-timeout") == 0)
-		gw.statement_timeout_ms = (int) parse_number("--statement-timeout", v, 0, INT_MAX);
-	else if (strcmp(name, "read-db-uri") == 0)
-		gw.read_db_uri = *v ? v : NULL;
-	else if (strcmp(name, "read-max-lag") == 0)
-		gw.read_max_lag_ms = (int) parse_number("--read-max-lag", v, 0, INT_MAX);
-	else if (strcmp(name, "read-own-writes") == 0)
-		gw.read_own_writes_ms = (int) parse_number("--read-own-writes", v, 0, INT_MAX);
-	else if (strcmp(name, "rendition-max-age") == 0)
-		gw.rendition_max_age = (int) parse_number("--rendition-max-age", v, 0, 31536000);
-	else
+	switch (o->kind)
 	{
-		fprintf(stderr, "product-image-gateway: unknown option --%s (see --help)\n", name);
-		exit(2);
+		case OPT_TEXT:
+			*(const char **) o->target = v;
+			break;
+		case OPT_TEXT_OR_NONE:
+			*(const char **) o->target = *v ? v : NULL;
+			break;
+		case OPT_INT:
+			*(int *) o->target = (int) parse_number(o->name, v, o->min, o->max);
+			break;
+		case OPT_SIZE:
+			*(size_t *) o->target = (size_t) parse_number(o->name, v, o->min, o->max);
+			break;
+		case OPT_LISTEN:
+			set_listen(v);
+			break;
 	}
 }
 
 static void
 configure(int argc, char **argv)
 {
-	static const struct
-	{
-		const char *opt;
-		const char *env;
-	}			envs[] = {
-		{"db-uri", "PRODUCT_IMAGE_DB_URI"}, {"listen", "PRODUCT_IMAGE_LISTEN"},
-		{"jwt-secret", "PRODUCT_IMAGE_JWT_SECRET"}, {"anon-role", "PRODUCT_IMAGE_ANON_ROLE"},
-		{"max-body", "PRODUCT_IMAGE_MAX_BODY"}, {"pool", "PRODUCT_IMAGE_POOL"},
-		{"threads", "PRODUCT_IMAGE_THREADS"}, {"max-connections", "PRODUCT_IMAGE_MAX_CONNECTIONS"},
-		{"timeout", "PRODUCT_IMAGE_TIMEOUT"},
-		{"head-timeout", "PRODUCT_IMAGE_HEAD_TIMEOUT"},
-		{"min-body-rate", "PRODUCT_IMAGE_MIN_BODY_RATE"},
-		{"statement-timeout", "PRODUCT_IMAGE_STATEMENT_TIMEOUT"},
-		{"render-slots", "PRODUCT_IMAGE_RENDER_SLOTS"},
-		{"stream-slice", "PRODUCT_IMAGE_STREAM_SLICE"},
-		{"render-probe-ms", "PRODUCT_IMAGE_RENDER_PROBE_MS"},
-		{"rendition-max-age", "PRODUCT_IMAGE_RENDITION_MAX_AGE"},
-		{"read-db-uri", "PRODUCT_IMAGE_READ_DB_URI"},
-		{"read-max-lag", "PRODUCT_IMAGE_READ_MAX_LAG"},
-		{"read-own-writes", "PRODUCT_IMAGE_READ_OWN_WRITES"},
-	};
+	struct option longopts[NOPTIONS + 2];
+	int			c,
+				index;
 
-	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++)
+	for (int i = 0; i < NOPTIONS; i++)
 	{
-		const char *v = getenv(envs[i].env);
+		const char *v = getenv(options[i].env);
 
 		if (v && *v)
-			apply(envs[i].opt, v);
+			apply(&options[i], v);
+		longopts[i] = (struct option) {options[i].name, required_argument, NULL, OPT_BASE + i};
 	}
-	for (int i = 1; i < argc; i++)
+	longopts[NOPTIONS] = (struct option) {"help", no_argument, NULL, 'h'};
+	longopts[NOPTIONS + 1] = (struct option) {NULL, 0, NULL, 0};
+	opterr = 0;
+	/* a leading ':' makes a missing value ':' and leaves '?' for an unknown option */
+	while ((c = getopt_long(argc, argv, ":h", longopts, &index)) != -1)
 	{
-		const char *a = argv[i];
-		const char *eq;
-		char		name[64];
-
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+		if (c == 'h')
 		{
 			usage(stdout);
 			exit(0);
 		}
-		if (strncmp(a, "--", 2) != 0)
+		if (c == ':')
 		{
-			fprintf(stderr, "product-image-gateway: unexpected argument \"%s\" (see --help)\n", a);
+			fprintf(stderr, "product-image-gateway: %s needs a value\n", argv[optind - 1]);
 			exit(2);
 		}
-		eq = strchr(a, '=');
-		if (eq)
+		if (c < OPT_BASE || c >= OPT_BASE + NOPTIONS)
 		{
-			snprintf(name, sizeof(name), "%.*s", (int) (eq - a - 2), a + 2);
-			apply(name, eq + 1);
+			fprintf(stderr, "product-image-gateway: unknown option %s (see --help)\n", argv[optind - 1]);
+			exit(2);
 		}
-		else
-		{
-			if (i + 1 >= argc)
-			{
-				fprintf(stderr, "product-image-gateway: %s needs a value\n", a);
-				exit(2);
-			}
-			snprintf(name, sizeof(name), "%s", a + 2);
-			apply(name, argv[++i]);
-		}
+		apply(&options[c - OPT_BASE], optarg);
+	}
+	if (optind < argc)
+	{
+		fprintf(stderr, "product-image-gateway: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+		exit(2);
 	}
 	if (gw.db_uri == NULL)
 	{
@@ -241,10 +240,35 @@ configure(int argc, char **argv)
 	}
 }
 
+/* The listen address by getaddrinfo: IPv4, IPv6 or a name; the first that resolves. */
+static struct addrinfo *
+listen_address(void)
+{
+	struct addrinfo hints,
+			   *res = NULL;
+	char		port[16];
+	int			rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%d", gw.listen_port);
+	rc = getaddrinfo(gw.listen_host, port, &hints, &res);
+	if (rc != 0)
+	{
+		fprintf(stderr, "product-image-gateway: cannot use listen address \"%s\": %s\n",
+				gw.listen_host, gai_strerror(rc));
+		return NULL;
+	}
+	return res;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct sockaddr_in addr;
+	struct addrinfo *addr;
+	unsigned int ipv6;
 	struct MHD_Daemon *d;
 	sigset_t	sigs;
 	int			sig = 0;
@@ -252,16 +276,10 @@ main(int argc, char **argv)
 	configure(argc, argv);
 	setvbuf(stderr, NULL, _IOLBF, 0);
 
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((uint16_t) gw.listen_port);
-	if (inet_pton(AF_INET, strcmp(gw.listen_host, "localhost") == 0 ? "127.0.0.1" : gw.listen_host,
-				  &addr.sin_addr) != 1)
-	{
-		fprintf(stderr, "product-image-gateway: cannot use listen address \"%s\" (IPv4 only)\n",
-				gw.listen_host);
+	addr = listen_address();
+	if (addr == NULL)
 		return 2;
-	}
+	ipv6 = addr->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0;
 	if (gw_pool_init() != 0)
 		return 1;
 
@@ -279,9 +297,9 @@ main(int argc, char **argv)
 	 */
 	if (gw.threads > 0)
 		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-							 MHD_USE_ERROR_LOG,
+							 MHD_USE_ERROR_LOG | ipv6,
 							 (uint16_t) gw.listen_port, NULL, NULL, gw_access_handler, NULL,
-							 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+							 MHD_OPTION_SOCK_ADDR, addr->ai_addr,
 							 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) gw.threads,
 							 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) gw.max_connections + 64,
 							 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) gw.timeout_seconds,
@@ -294,9 +312,9 @@ main(int argc, char **argv)
 							 MHD_OPTION_END);
 	else
 		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-							 MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+							 MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG | ipv6,
 							 (uint16_t) gw.listen_port, NULL, NULL, gw_access_handler, NULL,
-							 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+							 MHD_OPTION_SOCK_ADDR, addr->ai_addr,
 							 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) gw.max_connections + 64,
 							 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) gw.timeout_seconds,
 							 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
@@ -313,8 +331,8 @@ main(int argc, char **argv)
 				gw.listen_host, gw.listen_port);
 		return 1;
 	}
-	fprintf(stderr, "product-image-gateway: listening on http://%s:%d\n",
-			gw.listen_host, gw.listen_port);
+	fprintf(stderr, "product-image-gateway: listening on http://%s%s%s:%d\n",
+			ipv6 ? "[" : "", gw.listen_host, ipv6 ? "]" : "", gw.listen_port);
 	{
 		pthread_t	wd;
 

@@ -454,6 +454,21 @@ PIDS="$PIDS $!"
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$ENVP/health" && break; sleep 0.1; done
 expect env_configured 200 '' -- "$(url $ENVP 1 ImageInfo)"
 expect env_max_body 413 '' -- -X PUT --data-binary @"$FX/rgb.jpg" "${OCT[@]}" "$(url $ENVP 18 Image)"
+# --listen through getaddrinfo: an IPv6 address in brackets, where the machine has ::1
+if /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+    V6=$((PORT_ANON + 14))
+    "$GW" --listen "[::1]:$V6" --anon-role pi_writer \
+        --db-uri "host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator password=auth-secret" 2>>"$TMP/v6.log" &
+    PIDS="$PIDS $!"
+    for _ in $(seq 50); do curl -s -o /dev/null "http://[::1]:$V6/health" && break; sleep 0.1; done
+    expect listen_ipv6 200 '' -- "http://[::1]:$V6/health"
+else
+    echo "http: no IPv6 loopback on this machine: listen_ipv6 skipped"
+fi
+# options: one table drives getopt_long, the environment and --help
+"$GW" --db-uri x --no-such-option 1 2>&1 | grep -q 'unknown option --no-such-option' && ok || bad "options: an unknown option is not named"
+"$GW" --db-uri x --pool 2>&1 | grep -q -- '--pool needs a value' && ok || bad "options: a missing value is not named"
+[ "$("$GW" --help | grep -c '^  --')" -ge 20 ] && ok || bad "help: not every option is listed"
 "$GW" --db-uri x --jwt-secret short >/dev/null 2>&1
 [ $? = 2 ] && ok || bad "short_jwt_secret: the gateway must refuse to start"
 "$GW" --help | grep -q -- '--max-body' && ok || bad "help: does not document --max-body"
