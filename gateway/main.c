@@ -112,6 +112,7 @@ usage(FILE *out)
 		fprintf(out, "  --%s %s\n      %s\n      [%s]\n", options[i].name, options[i].metavar,
 				options[i].help, options[i].env);
 	fprintf(out, "  --help\n      this text\n"
+			"  --sqlstate-status SQLSTATE\n      print the HTTP status it becomes (with and without credentials)\n"
 			"\n"
 			"One line per request goes to stderr: method, path, status, bytes in, bytes out, time.\n");
 }
@@ -182,7 +183,7 @@ apply(const opt_def *o, const char *v)
 static void
 configure(int argc, char **argv)
 {
-	struct option longopts[NOPTIONS + 2];
+	struct option longopts[NOPTIONS + 3];
 	int			c,
 				index;
 
@@ -195,11 +196,18 @@ configure(int argc, char **argv)
 		longopts[i] = (struct option) {options[i].name, required_argument, NULL, OPT_BASE + i};
 	}
 	longopts[NOPTIONS] = (struct option) {"help", no_argument, NULL, 'h'};
-	longopts[NOPTIONS + 1] = (struct option) {NULL, 0, NULL, 0};
+	longopts[NOPTIONS + 1] = (struct option) {"sqlstate-status", required_argument, NULL, 's'};
+	longopts[NOPTIONS + 2] = (struct option) {NULL, 0, NULL, 0};
 	opterr = 0;
 	/* a leading ':' makes a missing value ':' and leaves '?' for an unknown option */
 	while ((c = getopt_long(argc, argv, ":h", longopts, &index)) != -1)
 	{
+		if (c == 's')
+		{
+			/* the status a SQLSTATE becomes, with and without credentials */
+			printf("%s %d %d\n", optarg, gw_status_for_sqlstate(optarg, 1), gw_status_for_sqlstate(optarg, 0));
+			exit(0);
+		}
 		if (c == 'h')
 		{
 			usage(stdout);

@@ -9,34 +9,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The contract's mapping; anything unlisted is a 500. */
+/*
+ * The contract's mapping, as data: the first row whose SQLSTATE (or class
+ * prefix) matches decides; anything unlisted is a 500.  The README's
+ * "SQLSTATEs and HTTP statuses" table is checked against this one
+ * (test/sqlstates.sh, through --sqlstate-status).
+ */
+static const struct
+{
+	const char *state;			/* five characters, or a prefix */
+	int			status;			/* 0: 401 without credentials, else 403 */
+}			sqlstate_status[] = {
+	{"22004", 400}, {"22P03", 400}, {"22023", 400}, {"22001", 400}, {"22P02", 400},
+	{"0A000", 415},
+	{"54000", 413},
+	{"54001", 400},				/* JSON nested past the server's stack depth */
+	{"P0002", 404},
+	{"42501", 0},
+	{"28P01", 401}, {"28000", 401},
+	{"40001", 503}, {"40P01", 503},	/* the gateway retries once first */
+	{"08", 503}, {"57P", 503}, {"53300", 503},	/* unavailable */
+	{"57014", 503}, {"55P03", 503},	/* timed out, lock not available */
+	{"22", 400},				/* other data exceptions: what the client sent */
+};
+
 int
 gw_status_for_sqlstate(const char *s, int had_credentials)
 {
 	if (s == NULL)
 		return 500;
-	if (strcmp(s, "22004") == 0 || strcmp(s, "22P03") == 0)
-		return 400;
-	if (strcmp(s, "0A000") == 0)
-		return 415;
-	if (strcmp(s, "54000") == 0)
-		return 413;
-	if (strcmp(s, "54001") == 0)
-		return 400;				/* JSON nested past the server's stack depth */
-	if (strcmp(s, "P0002") == 0)
-		return 404;
-	if (strcmp(s, "42501") == 0)
-		return had_credentials ? 403 : 401;
-	if (strcmp(s, "28P01") == 0 || strcmp(s, "28000") == 0)
-		return 401;
-	if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
-		return 503;
-	if (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0 || strcmp(s, "53300") == 0 ||
-		strcmp(s, "57014") == 0 || strcmp(s, "55P03") == 0)
-		return 503;				/* unavailable, timed out, or lock not available */
-	/* other data exceptions come from what the client sent (bad JSON, ...) */
-	if (strncmp(s, "22", 2) == 0)
-		return 400;
+	for (size_t i = 0; i < sizeof(sqlstate_status) / sizeof(sqlstate_status[0]); i++)
+	{
+		const char *st = sqlstate_status[i].state;
+
+		if (strncmp(s, st, strlen(st)) == 0)
+			return sqlstate_status[i].status ? sqlstate_status[i].status
+				: (had_credentials ? 403 : 401);
+	}
 	return 500;
 }
 
