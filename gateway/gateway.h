@@ -34,6 +34,7 @@ typedef struct gw_config
 	const char *read_db_uri;	/* streaming replica for GET routes, or NULL */
 	int			read_max_lag_ms;	/* replica further behind: read the primary */
 	int			read_own_writes_ms;	/* after a write, that product reads the primary */
+	const char *cors_origins;	/* origins browsers may call us from ("*": any), or NULL */
 	int			quiet;			/* no request log (the fuzz target) */
 } gw_config;
 
@@ -50,7 +51,7 @@ typedef enum gw_resource
 
 typedef enum gw_method
 {
-	GW_GET, GW_HEAD, GW_PUT, GW_POST, GW_DELETE, GW_OTHER
+	GW_GET, GW_HEAD, GW_PUT, GW_POST, GW_DELETE, GW_OPTIONS, GW_OTHER
 } gw_method;
 
 typedef struct gw_route

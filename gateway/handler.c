@@ -217,6 +217,11 @@ typedef struct gw_request
 	int			parts;
 	int			skipping;		/* the current part is not the one we keep */
 	int			multipart_bad;
+	char		origin[256];	/* the Origin header, when it is a CORS-allowed one */
+	int			cors;			/* 0: no CORS; 1: a listed origin; 2: any ("*") */
+	int			in_first_call;	/* headers just read: an answer now would close the connection */
+	struct MHD_Response *pending;	/* an answer held until the (empty) body is read */
+	unsigned int pending_status;
 	char		mp_close[80];	/* "\r\n--BOUNDARY--": after it, the epilogue */
 	int			mp_fail[80];	/* its KMP failure table */
 	int			mp_len;
@@ -281,7 +286,100 @@ multipart_before_epilogue(gw_request *r, const char *data, size_t n)
 	return n;
 }
 
+/* ---- CORS and cross-site writes ---- */
+
+/* Is origin (scheme://host[:port]) in --cors-origins?  1 listed, 2 by "*", 0 not. */
+static int
+cors_allows(const char *origin)
+{
+	const char *p = gw.cors_origins;
+	size_t		n = origin ? strlen(origin) : 0;
+
+	if (p == NULL || n == 0)
+		return 0;
+	while (*p)
+	{
+		size_t		len;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		len = strcspn(p, ", ");
+		if (len == n && strncasecmp(p, origin, n) == 0)
+			return 1;
+		if (len == 1 && *p == '*')
+			return 2;
+		p += len;
+	}
+	return 0;
+}
+
+/*
+ * A write from another site?  Judged by Origin (same origin: our own
+ * scheme://Host), else by Sec-Fetch-Site; a request with neither (curl, a
+ * server) is no browser's cross-site request.  Listed --cors-origins are
+ * trusted; "*" is not (it may not send credentials either).
+ */
+static int
+cross_site(struct MHD_Connection *conn)
+{
+	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
+
+	if (origin != NULL)
+	{
+		const char *rest = strncasecmp(origin, "http://", 7) == 0 ? origin + 7
+			: strncasecmp(origin, "https://", 8) == 0 ? origin + 8 : NULL;
+
+		if (rest != NULL && host != NULL && strcasecmp(rest, host) == 0)
+			return 0;
+		return cors_allows(origin) != 1;
+	}
+	if (site != NULL)
+		return strcasecmp(site, "cross-site") == 0 || strcasecmp(site, "same-site") == 0;
+	return 0;
+}
+
+/* Headers every answer of ours carries: nosniff, Vary, and CORS's. */
+static void
+add_common_headers(struct MHD_Response *resp, const gw_request *r)
+{
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, gw.cors_origins ? "Accept, Origin" : "Accept");
+	if (r->cors)
+	{
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->cors == 1 ? r->origin : "*");
+		if (r->cors == 1)
+			MHD_add_response_header(resp, "Access-Control-Allow-Credentials", "true");
+		MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+								"ETag, Last-Modified, Content-Language, Content-Range, Retry-After");
+	}
+}
+
 /* ---- responses ---- */
+
+/*
+ * Queue resp (and release our reference).  libmicrohttpd closes a
+ * keep-alive connection when an answer is queued while the request is
+ * still being read, so an answer to a bodiless request made as its headers
+ * arrive (a 404, 405, 406, ...) is held until the next call, when the
+ * request is complete, and the connection stays open.
+ */
+static enum MHD_Result
+queue(struct MHD_Connection *conn, gw_request *r, unsigned int status, struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+
+	if (r->in_first_call && !r->has_body && !r->close && r->pending == NULL)
+	{
+		r->pending = resp;
+		r->pending_status = status;
+		return MHD_YES;
+	}
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
 
 /* Queue a response; MHD_RESPMEM_MUST_FREE data is ours to free only if MHD never took it. */
 static enum MHD_Result
@@ -299,7 +397,7 @@ send_buffer(struct MHD_Connection *conn, gw_request *r, int status, const char *
 	}
 	if (ctype)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	add_common_headers(resp, r);
 	if (allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	if (status == 401)
@@ -310,8 +408,8 @@ send_buffer(struct MHD_Connection *conn, gw_request *r, int status, const char *
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (status == 503)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-	ret = MHD_queue_response(conn, (unsigned) status, resp);
-	MHD_destroy_response(resp);	/* frees MUST_FREE data once nothing holds it */
+	/* MHD_destroy_response (in queue) frees MUST_FREE data once nothing holds it */
+	ret = queue(conn, r, (unsigned) status, resp);
 	if (ret == MHD_YES)
 	{
 		r->status = status;
@@ -1062,14 +1160,12 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 								f == PI_FORMAT_UNKNOWN ? "application/octet-stream" : pi_format_mime(f));
 		r->bytes_out = (size_t) PQgetlength(res, 0, 3);
 	}
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	add_common_headers(resp, r);
 	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; sandbox");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
 	if (lastmod[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, lastmod);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
-	if (rd->given)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept");
 	ret = MHD_queue_response(conn, (unsigned) status, resp);
 	MHD_destroy_response(resp);
 	if (status == 304)
@@ -1422,6 +1518,19 @@ authorize(struct MHD_Connection *conn, gw_request *r)
 													MHD_HTTP_HEADER_AUTHORIZATION), &r->auth, &err) != 0)
 		return send_error(conn, r, &err, NULL);
 	r->authed = 1;
+	/*
+	 * A write that relies on ambient credentials (Basic, which a browser
+	 * resends by itself, or the anonymous role) from another site is a
+	 * cross-site request forgery: refused before its body is read.  A Bearer
+	 * token is sent by the page's own code, so it is no ambient credential.
+	 */
+	if ((r->method == GW_PUT || r->method == GW_POST || r->method == GW_DELETE) &&
+		r->auth.claims == NULL && cross_site(conn))
+	{
+		gw_error_set(&err, 403, "42501", "a write from another site needs a Bearer token",
+					 "Its origin is neither this gateway's nor one of --cors-origins.", NULL);
+		return send_error(conn, r, &err, NULL);
+	}
 	if (r->method != GW_PUT && r->method != GW_POST)
 		return MHD_YES;
 	fn = r->route.resource == GW_RES_IMAGE_INFO ? "product_image.product_put_image_info(integer, jsonb)"
@@ -1438,6 +1547,36 @@ authorize(struct MHD_Connection *conn, gw_request *r)
 		return send_error(conn, r, &err, NULL);
 	}
 	return MHD_YES;
+}
+
+/*
+ * OPTIONS: 204 with Allow; a CORS preflight from an allowed origin also gets
+ * the methods, the request headers a client may send, and a max age.
+ * Answered before authentication: a preflight carries no credentials.
+ */
+static enum MHD_Result
+answer_options(struct MHD_Connection *conn, gw_request *r)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (resp == NULL)
+		return MHD_NO;
+	add_common_headers(resp, r);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->route.allow);
+	if (r->cors && MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Method"))
+	{
+		MHD_add_response_header(resp, "Access-Control-Allow-Methods", r->route.allow);
+		MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+								"Authorization, Content-Type, Accept, Accept-Language, SO-Language, "
+								"SO-Culture, SO-TimeZone, SO-AppToken, X-XSRF-TOKEN, If-Match, "
+								"If-None-Match, If-Modified-Since, Range");
+		MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+	}
+	ret = queue(conn, r, MHD_HTTP_NO_CONTENT, resp);
+	r->status = MHD_HTTP_NO_CONTENT;
+	r->responded = 1;
+	return ret;
 }
 
 static enum MHD_Result
@@ -1458,6 +1597,15 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url, const ch
 	gw_parse_route(r->method, url, &r->route);
 	snprintf(r->id, sizeof(r->id), "%d", r->route.product_id);
 	r->fmt = gw_negotiate(accept);
+	{
+		const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+
+		r->cors = cors_allows(origin);
+		if (r->cors == 1 && strlen(origin) < sizeof(r->origin))
+			snprintf(r->origin, sizeof(r->origin), "%s", origin);
+		else if (r->cors == 1)
+			r->cors = 0;
+	}
 
 	if (atomic_load(&gw_open_connections) > gw.max_connections)
 		return fail(conn, r, 503, "PGRST503", "too many connections", NULL, NULL);
@@ -1467,6 +1615,8 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url, const ch
 		return fail(conn, r, 405, "PGRST117", "method not allowed", NULL, r->route.allow);
 	if (r->route.bad_id)
 		return fail(conn, r, 400, "22P02", "productId must be a 32-bit integer", NULL, NULL);
+	if (r->method == GW_OPTIONS)
+		return answer_options(conn, r);
 	if (r->route.resource == GW_RES_IMAGE && (r->method == GW_GET || r->method == GW_HEAD))
 	{
 		const char *bad = NULL;
@@ -1563,7 +1713,9 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 		r->method_name = strdup(method);
 		r->path = strdup(url);
 		set_phase(conn, PHASE_BUSY);
+		r->in_first_call = 1;
 		ret = first_call(conn, r, url, version);
+		r->in_first_call = 0;
 		/* a body to read: the watchdog now checks its rate */
 		if (ret == MHD_YES && !r->responded && r->has_body)
 			set_phase(conn, PHASE_BODY);
@@ -1572,6 +1724,15 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 	if (r->responded)
 	{
 		*upload_size = 0;
+		if (r->pending)
+		{
+			struct MHD_Response *resp = r->pending;
+
+			r->pending = NULL;
+			ret = MHD_queue_response(conn, r->pending_status, resp);
+			MHD_destroy_response(resp);
+			return ret;
+		}
 		return MHD_YES;
 	}
 	if (*upload_size > 0)
@@ -1681,6 +1842,8 @@ gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r->path);
 	free(r->method_name);
 	free(r->part_key);
+	if (r->pending)
+		MHD_destroy_response(r->pending);
 	free(r->part_type);
 	gw_auth_free(&r->auth);
 	free(r);

@@ -83,6 +83,9 @@ static const opt_def options[] = {
 	"when the database has product_get_image_part; 0: never (262144)"},
 	{"rendition-max-age", "PRODUCT_IMAGE_RENDITION_MAX_AGE", "SECONDS", OPT_INT, &gw.rendition_max_age, 0, 31536000,
 	"Cache-Control max-age of GET Image with w, h, type or ifBlank (300)"},
+	{"cors-origins", "PRODUCT_IMAGE_CORS_ORIGINS", "ORIGINS", OPT_TEXT_OR_NONE, &gw.cors_origins, 0, 0,
+	"origins browsers may call the API from, comma-separated (https://shop.example), or *; "
+	"listed origins may send credentials, * may not (none)"},
 	{"read-db-uri", "PRODUCT_IMAGE_READ_DB_URI", "URI", OPT_TEXT_OR_NONE, &gw.read_db_uri, 0, 0,
 	"a streaming replica for GET routes; the primary serves them when it is down or behind"},
 	{"read-max-lag", "PRODUCT_IMAGE_READ_MAX_LAG", "MS", OPT_INT, &gw.read_max_lag_ms, 0, INT_MAX,

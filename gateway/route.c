@@ -25,6 +25,8 @@ gw_parse_method(const char *m)
 		return GW_POST;
 	if (strcmp(m, "DELETE") == 0)
 		return GW_DELETE;
+	if (strcmp(m, "OPTIONS") == 0)
+		return GW_OPTIONS;
 	return GW_OTHER;
 }
 
@@ -71,8 +73,8 @@ gw_parse_route(gw_method method, const char *path, gw_route *r)
 	if (strcmp(path, "/health") == 0)
 	{
 		r->resource = GW_RES_HEALTH;
-		r->allow = "GET, HEAD";
-		r->method_allowed = (method == GW_GET || method == GW_HEAD);
+		r->allow = "GET, HEAD, OPTIONS";
+		r->method_allowed = (method == GW_GET || method == GW_HEAD || method == GW_OPTIONS);
 		return;
 	}
 	/* SuperOffice's routes are case-insensitive (ASP.NET); so are ours */
@@ -86,14 +88,15 @@ gw_parse_route(gw_method method, const char *path, gw_route *r)
 	if (strcasecmp(rest, "Image") == 0)
 	{
 		r->resource = GW_RES_IMAGE;
-		r->allow = "GET, HEAD, PUT, POST, DELETE";
+		r->allow = "GET, HEAD, PUT, POST, DELETE, OPTIONS";
 		r->method_allowed = method != GW_OTHER;
 	}
 	else if (strcasecmp(rest, "ImageInfo") == 0)
 	{
 		r->resource = GW_RES_IMAGE_INFO;
-		r->allow = "GET, HEAD, PUT";
-		r->method_allowed = (method == GW_GET || method == GW_HEAD || method == GW_PUT);
+		r->allow = "GET, HEAD, PUT, OPTIONS";
+		r->method_allowed = (method == GW_GET || method == GW_HEAD || method == GW_PUT ||
+							 method == GW_OPTIONS);
 	}
 	else
 		return;

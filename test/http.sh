@@ -471,6 +471,50 @@ PIDS="$PIDS $!"
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$ENVP/health" && break; sleep 0.1; done
 expect env_configured 200 '' -- "$(url $ENVP 1 ImageInfo)"
 expect env_max_body 413 '' -- -X PUT --data-binary @"$FX/rgb.jpg" "${OCT[@]}" "$(url $ENVP 18 Image)"
+# ---- browsers: OPTIONS, CORS, cross-site writes, Vary ----
+expect options_no_cors 204 '' -- -X OPTIONS "$(url $A 1 Image)"
+header_has options_no_cors_allow 'Allow: GET, HEAD, PUT, POST, DELETE, OPTIONS'
+expect vary_on_info 200 '' -- "$(url $A 1 ImageInfo)"
+header_has vary_on_info_header 'Vary: Accept'
+expect vary_on_error 404 '' -- "$(url $A 4242 ImageInfo)"
+header_has vary_on_error_header 'Vary: Accept'
+# an anonymous (or Basic) write from another site: 403 before the body is read
+expect csrf_origin_foreign 403 'another site' -- -X PUT --data-binary @"$FX/rgb.png" -H 'Origin: https://evil.example' "$(url $A 77 Image)"
+expect csrf_fetch_site 403 '' -- -X DELETE -H 'Sec-Fetch-Site: cross-site' "$(url $A 77 Image)"
+expect csrf_form_post 403 '' -- -X POST -F "file=@$FX/rgb.png" -H 'Origin: null' "$(url $A 77 Image)"
+expect csrf_nothing_stored 404 '' -- "$(url $A 77 Image)"
+expect csrf_same_origin 200 '' -- -X PUT --data-binary @"$FX/rgb.png" -H "Origin: http://127.0.0.1:$A" "$(url $A 77 Image)"
+expect csrf_same_origin_fetch 200 '' -- -X PUT --data-binary @"$FX/rgb.png" -H 'Sec-Fetch-Site: same-origin' "$(url $A 77 Image)"
+expect csrf_bearer_is_not_ambient 200 '' -- -X PUT --data-binary @"$FX/rgb.png" -H 'Origin: https://evil.example' \
+    -H "Authorization: Bearer $(tok '{"role":"pi_writer"}')" "$(url $PORT_AUTH 77 Image)"
+# a 4xx to a request read whole keeps the connection open (curl reuses it)
+curl -s -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects}\n' "$(url $A 4242 ImageInfo)" \
+    -H 'Accept: text/html' "$(url $A 1 ImageInfo)" "http://127.0.0.1:$A/health" > "$TMP/conns"
+[ "$(tr '\n' ' ' < "$TMP/conns")" = "1 0 0 " ] && ok || bad "keepalive_after_4xx: new connections $(tr '\n' ' ' < "$TMP/conns"), want 1 0 0"
+CORS=$((PORT_ANON + 15))
+start_gateway $CORS "$TMP/cors.log" --anon-role pi_writer --cors-origins 'https://shop.example, https://admin.example'
+expect cors_preflight 204 '' -- -X OPTIONS -H 'Origin: https://shop.example' -H 'Access-Control-Request-Method: PUT' \
+    -H 'Access-Control-Request-Headers: content-type, x-xsrf-token' "$(url $CORS 1 Image)"
+header_has cors_preflight_origin 'Access-Control-Allow-Origin: https://shop.example'
+header_has cors_preflight_methods 'Access-Control-Allow-Methods: GET, HEAD, PUT, POST, DELETE, OPTIONS'
+header_has cors_preflight_headers 'Access-Control-Allow-Headers: .*X-XSRF-TOKEN.*If-Match.*Range'
+header_has cors_preflight_max_age 'Access-Control-Max-Age: '
+header_has cors_preflight_vary 'Vary: Accept, Origin'
+header_has cors_preflight_credentials 'Access-Control-Allow-Credentials: true'
+expect cors_get 200 '' -- -H 'Origin: https://admin.example' "$(url $CORS 1 ImageInfo)"
+header_has cors_get_origin 'Access-Control-Allow-Origin: https://admin.example'
+header_has cors_get_expose 'Access-Control-Expose-Headers: ETag, Last-Modified'
+expect cors_other_origin 200 '' -- -H 'Origin: https://evil.example' "$(url $CORS 1 ImageInfo)"
+if grep -qi 'Access-Control-Allow-Origin' "$TMP/headers"; then bad "cors_other_origin: allowed an unlisted origin"; else ok; fi
+expect cors_listed_may_write 200 '' -- -X PUT --data-binary @"$FX/rgb.png" -H 'Origin: https://shop.example' "$(url $CORS 77 Image)"
+expect cors_unlisted_may_not_write 403 '' -- -X PUT --data-binary @"$FX/rgb.png" -H 'Origin: https://evil.example' "$(url $CORS 77 Image)"
+ANYCORS=$((PORT_ANON + 16))
+start_gateway $ANYCORS "$TMP/anycors.log" --anon-role pi_writer --cors-origins '*'
+expect cors_star_get 200 '' -- -H 'Origin: https://anyone.example' "$(url $ANYCORS 1 ImageInfo)"
+header_has cors_star_origin 'Access-Control-Allow-Origin: \*'
+if grep -qi 'Access-Control-Allow-Credentials' "$TMP/headers"; then bad "cors_star: credentials allowed with *"; else ok; fi
+expect cors_star_no_ambient_write 403 '' -- -X PUT --data-binary @"$FX/rgb.png" -H 'Origin: https://anyone.example' "$(url $ANYCORS 77 Image)"
+
 # --listen through getaddrinfo: an IPv6 address in brackets, where the machine has ::1
 if /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
     V6=$((PORT_ANON + 14))
