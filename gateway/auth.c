@@ -154,8 +154,9 @@ gw_authenticate(const char *authz, gw_auth *auth, gw_error *err)
 			unauthorized(err, "PGRST301", "JWT role claim is not a string");
 			return -1;
 		}
-		/* SET ROLE "none" is SET ROLE NONE: back to the authenticator */
-		if (role && strcasecmp(role, "none") == 0)
+		/* SET ROLE "none" is SET ROLE NONE: back to the authenticator, as is its own name */
+		if (role && (strcasecmp(role, "none") == 0 ||
+					 (gw_authenticator() && strcmp(role, gw_authenticator()) == 0)))
 		{
 			jwt_free(jwt);
 			unauthorized(err, "PGRST301", "JWT role claim names no role");

@@ -122,6 +122,70 @@ basic_params(const char *uri, const char *user, const char *password,
 	return 0;
 }
 
+/*
+ * PostgreSQL's notices (an identifier truncated, ...) go to our log escaped:
+ * libpq's default would print them verbatim, control characters included.
+ */
+static void
+log_notice(void *arg, const char *message)
+{
+	(void) arg;
+	if (gw.quiet)
+		return;
+	fputs("gateway: database notice: ", stderr);
+	for (const unsigned char *p = (const unsigned char *) message; *p; p++)
+	{
+		if (*p == '\n' && p[1] == '\0')
+			break;
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
+}
+
+/* The authenticator's role name (--db-uri's user), or NULL when it names none. */
+const char *
+gw_authenticator(void)
+{
+	static char name[128];
+	static int	done;
+
+	if (!done)
+	{
+		PQconninfoOption *opts = PQconninfoParse(gw.db_uri, NULL);
+
+		for (PQconninfoOption *o = opts; o && o->keyword; o++)
+			if (strcmp(o->keyword, "user") == 0 && o->val)
+				snprintf(name, sizeof(name), "%s", o->val);
+		PQconninfoFree(opts);
+		done = 1;
+	}
+	return name[0] ? name : NULL;
+}
+
+/*
+ * A Basic login may be only a role the authenticator could become (as a
+ * token's role must be), and never a superuser or a role that bypasses
+ * row-level security: HTTP is no door to every login role of the server.
+ */
+static int
+basic_role_allowed(PGconn *pg)
+{
+	const char *auth = gw_authenticator();
+	const char *params[1] = {auth};
+	PGresult   *res = PQexecParams(pg, "SELECT NOT r.rolsuper AND NOT r.rolbypassrls AND "
+								   "($1::text IS NOT NULL AND pg_catalog.pg_has_role($1::text, r.oid, 'MEMBER')) "
+								   "FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER",
+								   1, NULL, params, NULL, NULL, 0);
+	int			ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+	PQclear(res);
+	return ok;
+}
+
 /* Open a connection; on failure fill err (401 for a bad login, else 503). */
 static PGconn *
 connect_as(const char *user, const char *password, int replica, gw_error *err)
@@ -167,8 +231,20 @@ connect_as(const char *user, const char *password, int replica, gw_error *err)
 			return NULL;
 		}
 	}
+	if (pg && PQstatus(pg) == CONNECTION_OK && user != NULL && !basic_role_allowed(pg))
+	{
+		if (!gw.quiet)
+			fprintf(stderr, "gateway: Basic login refused: not a role the authenticator may become "
+					"(or a superuser, or BYPASSRLS)\n");
+		PQfinish(pg);
+		gw_error_set(err, 401, "28P01", "invalid user name or password", NULL, NULL);
+		return NULL;
+	}
 	if (pg && PQstatus(pg) == CONNECTION_OK)
+	{
+		PQsetNoticeProcessor(pg, log_notice, NULL);
 		return pg;
+	}
 	{
 		const char *msg = pg ? PQerrorMessage(pg) : "out of memory";
 
@@ -268,7 +344,12 @@ gw_pool_release(gw_conn *c, int broken)
 	if (broken || (c->pg && (PQstatus(c->pg) != CONNECTION_OK ||
 							 PQtransactionStatus(c->pg) != PQTRANS_IDLE)))
 		broken = 1;
-	if (broken)
+	/*
+	 * A Basic login's connection serves its one request: reused, it would
+	 * keep a password that was changed, or a role made NOLOGIN, working for
+	 * as long as the connection lives.  (Not a failure: the idle ones stay.)
+	 */
+	if (broken || c->user != NULL)
 		entry_close(c);
 	pthread_mutex_lock(&pool_lock);
 	/* what broke one connection (a server restart) broke the idle ones too */

@@ -148,6 +148,9 @@ typedef struct gw_auth
 	char	   *basic_password;
 } gw_auth;
 
+/* The authenticator's role name (--db-uri's user), or NULL (db.c). */
+extern const char *gw_authenticator(void);
+
 /* 0 on success; else fills err (401) and returns -1. */
 extern int	gw_authenticate(const char *authorization, gw_auth *auth, gw_error *err);
 extern void gw_auth_free(gw_auth *auth);

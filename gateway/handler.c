@@ -847,6 +847,7 @@ run(int which, const gw_auth *auth, const char *const *values, const int *length
  * 503 with Retry-After.
  */
 static atomic_int renders_in_flight;
+static atomic_int probes_in_flight;
 
 static int
 render_slots(void)
@@ -1082,14 +1083,32 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 	if (which == ST_GET_RENDITION)
 	{
 		int			slot = atomic_fetch_add(&renders_in_flight, 1) < render_slots();
+		int			probe = 0;
 		int			rc;
 
 		if (!slot)
+		{
 			atomic_fetch_sub(&renders_in_flight, 1);
+			/*
+			 * Past the slots, as many probes (a cached rendition is served)
+			 * as slots, no more: a flood of probes would queue for the very
+			 * pool connections plain reads and writes need.
+			 */
+			probe = atomic_fetch_add(&probes_in_flight, 1) < render_slots();
+			if (!probe)
+			{
+				atomic_fetch_sub(&probes_in_flight, 1);
+				free(tags);
+				return fail(conn, r, 503, "53000", "all render slots are busy",
+							"Retry after a second; originals are served meanwhile.", NULL);
+			}
+		}
 		rc = run_timeout(which, auth, values, NULL, NULL, 1,
 						 slot ? gw.statement_timeout_ms : gw.render_probe_ms, &res, &err);
 		if (slot)
 			atomic_fetch_sub(&renders_in_flight, 1);
+		if (probe)
+			atomic_fetch_sub(&probes_in_flight, 1);
 		if (rc != 0 && !slot && strcmp(err.code, "57014") == 0)
 			gw_error_set(&err, 503, "53000", "all render slots are busy", NULL,
 						 "Retry after a second; cached renditions and originals are served meanwhile.");
@@ -1387,6 +1406,7 @@ typedef struct framing
 	const char *message;
 	int			http10;
 	int			n_host;
+	int			n_auth;
 	int			n_te;
 	int			n_cl;
 	char		cl[24];			/* the first Content-Length, as sent */
@@ -1432,6 +1452,12 @@ framing_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_s
 	{
 		f->status = 400;
 		f->message = "malformed header field (whitespace before the colon, or a NUL)";
+		return MHD_NO;
+	}
+	if (strcasecmp(key, "Authorization") == 0 && f->n_auth++ > 0)
+	{
+		f->status = 400;
+		f->message = "Authorization given twice";
 		return MHD_NO;
 	}
 	if (strcasecmp(key, "Host") == 0)

@@ -84,12 +84,25 @@ DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_basic_user') THEN
     CREATE ROLE pi_basic_user LOGIN PASSWORD 'basic-pass';
   END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_su') THEN
+    CREATE ROLE pi_su LOGIN SUPERUSER PASSWORD 'su-pass';
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_outsider') THEN
+    CREATE ROLE pi_outsider LOGIN PASSWORD 'out-pass';
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_changer') THEN
+    CREATE ROLE pi_changer LOGIN PASSWORD 'old-pass';
+  END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_pool_auth') THEN
     CREATE ROLE pi_pool_auth LOGIN NOINHERIT PASSWORD 'pool-secret';
   END IF;
 END \$\$;
 GRANT pi_writer, pi_reader, pi_nobody TO pi_authenticator;
 GRANT pi_writer TO pi_basic_user;
+-- Basic logins: roles the authenticator may become (as a token's role must be)
+GRANT pi_basic_user, pi_changer TO pi_authenticator;
+GRANT pi_writer TO pi_changer;
+ALTER ROLE pi_changer LOGIN PASSWORD 'old-pass';
 GRANT pi_writer, pi_reader TO pi_pool_auth;
 \c $DB
 CREATE EXTENSION product_image;
@@ -294,6 +307,24 @@ expect bearer_reader_get 200 '' -- -H "Authorization: Bearer $(tok '{"role":"pi_
 expect basic_ok 200 '' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" -u pi_basic_user:basic-pass "$(url $U 12 Image)"
 expect basic_again_pooled 200 '' -- -u pi_basic_user:basic-pass "$(url $U 12 ImageInfo)"
 expect basic_wrong_password 401 '' -- -u pi_basic_user:nope "$(url $U 12 ImageInfo)"
+# Basic is no door to every login role: not a superuser, not a role the authenticator cannot become
+expect basic_superuser 401 '' -- -u pi_su:su-pass "$(url $U 12 ImageInfo)"
+expect basic_outsider 401 '' -- -u pi_outsider:out-pass "$(url $U 12 ImageInfo)"
+# a changed password (or NOLOGIN) takes effect at once: Basic connections are not reused
+expect basic_before_change 200 '' -- -u pi_changer:old-pass "$(url $U 12 ImageInfo)"
+psql -X -q -d $DB -c "ALTER ROLE pi_changer PASSWORD 'new-pass'"
+expect basic_old_password_after_change 401 '' -- -u pi_changer:old-pass "$(url $U 12 ImageInfo)"
+expect basic_new_password 200 '' -- -u pi_changer:new-pass "$(url $U 12 ImageInfo)"
+psql -X -q -d $DB -c "ALTER ROLE pi_changer NOLOGIN"
+expect basic_after_nologin 401 '' -- -u pi_changer:new-pass "$(url $U 12 ImageInfo)"
+# two Authorization headers: 400 (a proxy that appends its own must not be bypassed)
+expect two_authorizations 400 'Authorization given twice' -- -H "Authorization: Bearer $(tok '{"role":"pi_reader"}')" \
+    -H "Authorization: Basic $(printf 'pi_basic_user:basic-pass' | base64)" "$(url $U 12 ImageInfo)"
+# a token naming the authenticator itself is as "none": 401
+expect bearer_role_authenticator 401 '' -- -H "Authorization: Bearer $(tok '{"role":"pi_authenticator"}')" "$(url $U 11 ImageInfo)"
+# a database notice (a role name truncated) reaches the log escaped: no forged line, no ESC
+expect bearer_role_notice 401 '' -- -H "Authorization: Bearer $(tok "{\"role\":\"$(printf 'a%.0s' $(seq 70))\\nFORGED 200\\n\\u001b[31m\"}")" "$(url $U 11 ImageInfo)"
+if grep -a -q '^FORGED' "$TMP/auth.log" || grep -a -q "$(printf '\033')" "$TMP/auth.log"; then bad "notice_escaped: a forged line or ESC in the log"; else ok; fi
 expect basic_unknown_user 401 '' -- -u nobody_here:x "$(url $U 12 ImageInfo)"
 expect basic_malformed 401 '' -- -H 'Authorization: Basic !!!' "$(url $U 12 ImageInfo)"
 expect soticket_401 401 '' -- -H 'Authorization: SoTicket 7T:abc' "$(url $U 12 ImageInfo)"
