@@ -19,6 +19,7 @@ gw_config	gw = {
 	.render_slots = 0,
 	.render_probe_ms = 250,
 	.stream_slice = 256 * 1024,
+	.max_held_bytes = 256L * 1024 * 1024,
 	.rendition_max_age = 300,
 	.read_max_lag_ms = 5000,
 	.read_own_writes_ms = 5000,

@@ -34,6 +34,7 @@ typedef struct gw_config
 	const char *read_db_uri;	/* streaming replica for GET routes, or NULL */
 	int			read_max_lag_ms;	/* replica further behind: read the primary */
 	int			read_own_writes_ms;	/* after a write, that product reads the primary */
+	long		max_held_bytes;	/* whole answers queued at once, all connections */
 	const char *cors_origins;	/* origins browsers may call us from ("*": any), or NULL */
 	int			quiet;			/* no request log (the fuzz target) */
 } gw_config;

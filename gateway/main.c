@@ -33,6 +33,7 @@ typedef enum opt_kind
 	OPT_TEXT_OR_NONE,			/* a string; empty means none (NULL) */
 	OPT_INT,					/* an int within [min, max] */
 	OPT_SIZE,					/* a size_t within [min, max] */
+	OPT_LONG,					/* a long within [min, max] */
 	OPT_LISTEN					/* HOST:PORT, [IPv6]:PORT */
 } opt_kind;
 
@@ -81,6 +82,9 @@ static const opt_def options[] = {
 	{"stream-slice", "PRODUCT_IMAGE_STREAM_SLICE", "BYTES", OPT_INT, &gw.stream_slice, 0, 64 * 1024 * 1024,
 	"originals larger than this are sent in slices of it, each read in its own transaction, "
 	"when the database has product_get_image_part; 0: never (262144)"},
+	{"max-held-bytes", "PRODUCT_IMAGE_MAX_HELD_BYTES", "BYTES", OPT_LONG, &gw.max_held_bytes, 1, LONG_MAX,
+	"whole answers (renditions, originals under --stream-slice) held for all clients at once; "
+	"past it 503 + Retry-After (268435456)"},
 	{"rendition-max-age", "PRODUCT_IMAGE_RENDITION_MAX_AGE", "SECONDS", OPT_INT, &gw.rendition_max_age, 0, 31536000,
 	"Cache-Control max-age of GET Image with w, h, type or ifBlank (300)"},
 	{"cors-origins", "PRODUCT_IMAGE_CORS_ORIGINS", "ORIGINS", OPT_TEXT_OR_NONE, &gw.cors_origins, 0, 0,
@@ -176,6 +180,9 @@ apply(const opt_def *o, const char *v)
 			break;
 		case OPT_SIZE:
 			*(size_t *) o->target = (size_t) parse_number(o->name, v, o->min, o->max);
+			break;
+		case OPT_LONG:
+			*(long *) o->target = parse_number(o->name, v, o->min, o->max);
 			break;
 		case OPT_LISTEN:
 			set_listen(v);

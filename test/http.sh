@@ -546,6 +546,14 @@ header_has cors_star_origin 'Access-Control-Allow-Origin: \*'
 if grep -qi 'Access-Control-Allow-Credentials' "$TMP/headers"; then bad "cors_star: credentials allowed with *"; else ok; fi
 expect cors_star_no_ambient_write 403 '' -- -X PUT --data-binary @"$FX/rgb.png" -H 'Origin: https://anyone.example' "$(url $ANYCORS 77 Image)"
 
+# --max-held-bytes: whole answers held for all clients at once are bounded
+HELD=$((PORT_ANON + 17))
+start_gateway $HELD "$TMP/held.log" --anon-role pi_writer --max-held-bytes 700
+expect held_over_bound 503 '"code":"53200"' -- "$(url $HELD 40 Image)?w=300"
+header_has held_over_bound_retry 'Retry-After: 1'
+expect held_small_answer 200 '' -- "$(url $HELD 4242 Image)?ifBlank=ClearPixel&type=png"
+expect held_json_not_counted 200 '' -- "$(url $HELD 1 ImageInfo)"
+
 # --listen through getaddrinfo: an IPv6 address in brackets, where the machine has ::1
 if /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
     V6=$((PORT_ANON + 14))
