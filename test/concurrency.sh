@@ -5,6 +5,7 @@
 # match its recorded size and sha256, and no blob lacks its product.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/test/lib.sh"
 DB=pi_concurrency
 psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 psql -X -q -v ON_ERROR_STOP=1 -d $DB -v copy="python3 $ROOT/test/copy_files.py $ROOT/test/fixtures rgb.png progressive.jpg anim3.gif pages3.tif" <<'SQL'
@@ -25,12 +26,12 @@ PGBENCH=$(pg_config --bindir)/pgbench
 "$PGBENCH" -n -c 8 -j 2 -T "${PI_CONCURRENCY_SECONDS:-10}" \
     -f "$ROOT/test/concurrency/save.sql@6" \
     -f "$ROOT/test/concurrency/delete.sql@2" \
-    -f "$ROOT/test/concurrency/info.sql@2" $DB > "${TMPDIR:-/tmp}/pi_pgbench.log" 2>&1 || {
-    cat "${TMPDIR:-/tmp}/pi_pgbench.log"
+    -f "$ROOT/test/concurrency/info.sql@2" $DB > "$TMP/pi_pgbench.log" 2>&1 || {
+    cat "$TMP/pi_pgbench.log"
     echo "concurrency: FAILED, a client hit an error"
     exit 1
 }
-grep -E "number of failed|transactions actually processed" "${TMPDIR:-/tmp}/pi_pgbench.log" | tr -s ' ' | sed 's/^/concurrency: /'
+grep -E "number of failed|transactions actually processed" "$TMP/pi_pgbench.log" | tr -s ' ' | sed 's/^/concurrency: /'
 result=$(psql -X -At -d $DB <<'SQL'
 SELECT (SELECT count(*) FROM (SELECT product_id FROM product_image.blob GROUP BY 1 HAVING count(*) > 1) d)
     || ' ' || (SELECT count(*) FROM product_image.blob WHERE sha256 <> sha256(data) OR blob_size <> octet_length(data))

@@ -5,14 +5,13 @@
 # Skips with a message when the corpus is absent, as in a user's clone.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/test/lib.sh"
 CORPUS=${PI_CORPUS:-$ROOT/../shared/corpus}
 if [ ! -f "$CORPUS/manifest.csv" ]; then
     echo "corpus: SKIPPED, no corpus at $CORPUS (set PI_CORPUS to run it)"
     exit 0
 fi
 CORPUS=$(cd "$CORPUS" && pwd)
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
 
 tail -n +2 "$CORPUS/manifest.csv" | cut -d, -f1 > "$TMP/files"
 (cd "$CORPUS" && xargs -a "$TMP/files" "$ROOT/tools/pi-inspect" > "$TMP/header.tsv")

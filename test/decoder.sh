@@ -5,13 +5,12 @@
 # a sanitizer report, in header and full mode.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/test/lib.sh"
 CORPUS=${PI_CORPUS:-$ROOT/../shared/corpus}
 make -s -C "$ROOT/tools" pi-inspect-asan
 BIN=$ROOT/tools/pi-inspect-asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
 
 cd "$ROOT/test/fixtures"
 for mode in header full; do
@@ -37,8 +36,8 @@ echo "decoder: $(wc -l < "$TMP/crashers") crashers x 2 modes fail cleanly (ASan+
 # A GIF's canvas (its logical screen, grown by any frame drawn past it) counts
 # against max_pixels on its own, in header and full mode, so what is saved can
 # be rendered (issue 11, item 10); the frames' sum is checked as before and the
-# canvas is not added to it.  expect CODE ARGS...: pi-inspect's code must be CODE.
-expect() {
+# canvas is not added to it.  expect_code CODE ARGS...: pi-inspect's code must be CODE.
+expect_code() {
     want=$1; shift
     got=$("$BIN" "$@" | cut -f2)
     [ "$got" = "$want" ] || { echo "decoder: pi-inspect $*: code $got, want $want"; "$BIN" "$@"; exit 1; }
@@ -46,24 +45,24 @@ expect() {
 C=$ROOT/test/crashers F=$ROOT/test/fixtures
 for f in gif_canvas_huge_screen.gif gif_canvas_grown_by_first_frame.gif \
          gif_canvas_grown_by_later_frame.gif gif_canvas_render_timeout.fuzz; do
-    expect -5 "$C/$f"
-    expect -5 --full "$C/$f"
+    expect_code -5 "$C/$f"
+    expect_code -5 --full "$C/$f"
     # a rendition draws the first frame only: its canvas is the screen grown by that frame
-    [ $f = gif_canvas_grown_by_later_frame.gif ] || expect -5 --render 64 0 auto "$C/$f"
+    [ $f = gif_canvas_grown_by_later_frame.gif ] || expect_code -5 --render 64 0 auto "$C/$f"
 done
-expect 0 --render 64 0 auto "$C/gif_canvas_grown_by_later_frame.gif"
+expect_code 0 --render 64 0 auto "$C/gif_canvas_grown_by_later_frame.gif"
 "$BIN" "$C/gif_canvas_grown_by_later_frame.gif" | cut -f13 | grep -q 'canvas is 60001 x 60001' ||
     { echo "decoder: the canvas refusal does not say the canvas size"; exit 1; }
 # at the limit the canvas fits, one pixel less it does not (65535^2, 60001^2)
-expect 0 --max-pixels 4294836225 "$C/gif_canvas_huge_screen.gif"
-expect -5 --max-pixels 4294836224 "$C/gif_canvas_huge_screen.gif"
-expect 0 --full --max-pixels 3600120001 "$C/gif_canvas_grown_by_later_frame.gif"
-expect -5 --full --max-pixels 3600120000 "$C/gif_canvas_grown_by_later_frame.gif"
+expect_code 0 --max-pixels 4294836225 "$C/gif_canvas_huge_screen.gif"
+expect_code -5 --max-pixels 4294836224 "$C/gif_canvas_huge_screen.gif"
+expect_code 0 --full --max-pixels 3600120001 "$C/gif_canvas_grown_by_later_frame.gif"
+expect_code -5 --full --max-pixels 3600120000 "$C/gif_canvas_grown_by_later_frame.gif"
 # frames that fill their screen: the limit is the frames' sum, as before
 # (anim3.gif: three 16 x 12 frames on a 16 x 12 screen), and it renders there
-expect 0 --max-pixels 576 "$F/anim3.gif"
-expect -5 --max-pixels 575 "$F/anim3.gif"
-expect 0 --max-pixels 576 --render 8 0 auto "$F/anim3.gif"
+expect_code 0 --max-pixels 576 "$F/anim3.gif"
+expect_code -5 --max-pixels 575 "$F/anim3.gif"
+expect_code 0 --max-pixels 576 --render 8 0 auto "$F/anim3.gif"
 echo "decoder: a GIF canvas over max_pixels is refused in header and full mode (4 files) and in render mode when the first frame grows it; at the limit it is accepted"
 
 # Renditions: every fixture and crasher rendered to each type under the

@@ -18,6 +18,7 @@
 set -eu
 export LC_ALL=C
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/test/lib.sh"
 D=$ROOT/src/decode
 
 floor() {
@@ -57,8 +58,6 @@ for f in $SRCS; do
 done
 
 # calls and data references, from the objects
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
 for o in $OBJS; do
     [ -f "$D/$o" ] || { echo "decoder floors: $D/$o was not built"; exit 1; }
 done

@@ -5,6 +5,7 @@
 # partition refuses to hand out ids until configure_partition is run again.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/test/lib.sh"
 BIN=$(pg_config --bindir)
 SRC=pi_dump_src
 DST=pi_dump_dst
@@ -25,8 +26,8 @@ CREATE TEMP TABLE files (name text, img bytea);
 SELECT product_image.product_save_image(g, (SELECT img FROM files)) FROM generate_series(1, 3) g \g /dev/null
 SELECT product_image.product_put_image_info(2, '{"Description": "kept"}') \g /dev/null
 SQL
-"$BIN/pg_dump" -Fc -d $SRC -f "${TMPDIR:-/tmp}/pi_dump.custom"
-"$BIN/pg_restore" --exit-on-error -d $DST "${TMPDIR:-/tmp}/pi_dump.custom"
+"$BIN/pg_dump" -Fc -d $SRC -f "$TMP/pi_dump.custom"
+"$BIN/pg_restore" --exit-on-error -d $DST "$TMP/pi_dump.custom"
 out=$(psql -X -q -At -v ON_ERROR_STOP=1 -d $DST <<'SQL'
 SELECT 'config=' || product_table || '/' || product_key FROM product_image.config;
 SELECT 'blobs=' || count(*) || ' sha_ok=' || bool_and(sha256 = sha256(data)) FROM product_image.blob;
@@ -50,7 +51,6 @@ SQL
 )
 echo "$out" | sed 's/^/dump_restore: /'
 psql -X -q -c "DROP DATABASE $SRC" -c "DROP DATABASE $DST" -c "DROP ROLE pi_dump_owner"
-rm -f "${TMPDIR:-/tmp}/pi_dump.custom"
 expected="config=shop.product/id
 blobs=3 sha_ok=true
 description=kept
@@ -76,8 +76,8 @@ ALTER EXTENSION product_image UPDATE;
 SELECT product_image.configure_partition(0, 4) \g /dev/null
 SELECT product_image.product_save_image(g, (SELECT img FROM files)) FROM generate_series(2, 3) g \g /dev/null
 SQL
-"$BIN/pg_dump" -Fc -d $PSRC -f "${TMPDIR:-/tmp}/pi_part.custom"
-"$BIN/pg_restore" --exit-on-error -d $PDST "${TMPDIR:-/tmp}/pi_part.custom"
+"$BIN/pg_dump" -Fc -d $PSRC -f "$TMP/pi_part.custom"
+"$BIN/pg_restore" --exit-on-error -d $PDST "$TMP/pi_part.custom"
 out=$(psql -X -q -At -d $PDST 2>&1 <<'SQL'
 SELECT 'version=' || extversion FROM pg_extension WHERE extname = 'product_image';
 SELECT 'ids=' || string_agg(blob_id::text, ',' ORDER BY blob_id) FROM product_image.blob;
@@ -92,7 +92,6 @@ SQL
 )
 echo "$out" | sed 's/^/dump_restore: /'
 psql -X -q -c "DROP DATABASE $PSRC" -c "DROP DATABASE $PDST"
-rm -f "${TMPDIR:-/tmp}/pi_part.custom"
 expected="version=0.3.0
 ids=1,5,9
 partition=0/4

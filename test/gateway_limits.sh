@@ -7,38 +7,13 @@
 # that could fail by chance; prints the figures.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/test/lib.sh"
 GW=${PI_GATEWAY:-$ROOT/gateway/product-image-gateway}
 FX=$ROOT/test/fixtures
 DB=pi_limits
 PORT=${PI_LIMITS_PORT:-18481}
 SECRET=0123456789abcdef0123456789abcdef-test
-PASS=0
-FAILED=0
-TMP=$(mktemp -d)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-ok() { PASS=$((PASS + 1)); }
-bad() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
-URI="host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator password=auth-secret"
-
-# start PORT LOG ARGS...: a gateway; its pid in $GWPID
-start() {
-    local port=$1 log=$2
-    shift 2
-    "$GW" --listen "127.0.0.1:$port" --db-uri "$URI" "$@" 2>>"$log" &
-    GWPID=$!
-    PIDS="$PIDS $GWPID"
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/health" && return 0
-        sleep 0.1
-    done
-    echo "gateway on $port did not start:"; cat "$log"; exit 1
-}
+GATEWAY_START_TRIES=100  # start_gateway waits up to 10 s for /health here
 stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
 psql -X -q -v ON_ERROR_STOP=1 <<SQL >/dev/null
@@ -46,30 +21,17 @@ SET client_min_messages = warning;
 DROP DATABASE IF EXISTS $DB;
 CREATE DATABASE $DB;
 DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_authenticator') THEN
-    CREATE ROLE pi_authenticator LOGIN NOINHERIT PASSWORD 'auth-secret';
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_writer') THEN CREATE ROLE pi_writer NOLOGIN; END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_reader') THEN CREATE ROLE pi_reader NOLOGIN; END IF;
+$(gateway_roles_sql)
 END \$\$;
 GRANT pi_writer, pi_reader TO pi_authenticator;
 \c $DB
-CREATE EXTENSION product_image;
-CREATE TABLE product (id int PRIMARY KEY, name text);
-INSERT INTO product SELECT g, 'p' || g FROM generate_series(1, 100) g;
-SELECT product_image.attach('product');
-GRANT USAGE ON SCHEMA product_image TO pi_writer, pi_reader;
-GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
-                          product_image.product_put_image_info(integer, jsonb),
-                          product_image.product_delete_image(integer) TO pi_writer;
--- which products each role may see (row-level security applies); no right on product_image's tables
-GRANT SELECT ON product TO pi_writer, pi_reader;
+$(gateway_shop_sql)
 ALTER DATABASE $DB SET product_image.max_bytes = '64MB';
 SQL
 
 # ---- memory: 20 unauthenticated 32 MB uploads (no --anon-role) ----
 # Each is answered 401 from its headers and closed: no body byte is buffered.
-start $PORT "$TMP/auth.log" --jwt-secret "$SECRET" --max-body 33554432
+start_gateway $PORT "$TMP/auth.log" --jwt-secret "$SECRET" --max-body 33554432
 read -r _ rss0 _ peak _ held _ answered _ closed < <(python3 "$ROOT/test/http_load.py" uploads $PORT $GWPID 20 33554432 33554432)
 echo "limits: 20 unauthenticated 32 MB uploads: RSS $rss0 KiB before, peak growth $peak KiB, $answered answered and $closed closed before their body was sent"
 # the formula's share of 20 connections is 20 x 320 KiB; 32 MiB is generous
@@ -80,7 +42,7 @@ stop $GWPID
 # ---- memory: authorized uploads in flight, against the README formula ----
 # 10 uploads of a 4 MiB --max-body each hold all but one byte of their body:
 # the formula gives 10 x (4 MiB + 320 KiB) over the idle gateway.
-start $PORT "$TMP/anon.log" --anon-role pi_writer --max-body 4194304
+start_gateway $PORT "$TMP/anon.log" --anon-role pi_writer --max-body 4194304
 read -r _ rss0 _ peak _ held _ answered _ closed < <(python3 "$ROOT/test/http_load.py" uploads $PORT $GWPID 10 4194304 4194303)
 limit=$((10 * (4096 + 320) + 16384))
 echo "limits: 10 authorized 4 MiB uploads in flight: RSS $rss0 -> $held KiB (growth $((held - rss0)) KiB, formula $((10 * (4096 + 320))) KiB)"
@@ -97,7 +59,7 @@ from PIL import Image
 rnd = random.Random(27)
 Image.frombytes("RGB", (3000, 3000), rnd.randbytes(3000 * 3000 * 3)).save(sys.argv[1], compress_level=1)
 PY
-start $PORT "$TMP/readers.log" --anon-role pi_writer --max-body 67108864
+start_gateway $PORT "$TMP/readers.log" --anon-role pi_writer --max-body 67108864
 code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$TMP/big.png" -H 'Content-Type: image/png' "http://127.0.0.1:$PORT/api/v1/Product/3/Image")
 [ "$code" = 200 ] && ok || bad "slow readers: saving the $(wc -c < "$TMP/big.png") byte image answered $code"
 read -r _ rss0 _ held < <(python3 "$ROOT/test/http_load.py" readers $PORT $GWPID 30 /api/v1/Product/3/Image 3)
@@ -111,7 +73,7 @@ stop $GWPID
 # ---- slow-loris: a deadline for the whole head, a minimum body rate ----
 # 6 clients trickle a head one byte every 0.5 s into --max-connections 5
 # (libmicrohttpd's timeout is an idle one, so before they were never closed).
-start $PORT "$TMP/loris.log" --anon-role pi_writer --max-connections 5 --timeout 60 --head-timeout 2
+start_gateway $PORT "$TMP/loris.log" --anon-role pi_writer --max-connections 5 --timeout 60 --head-timeout 2
 read -r l1 l2 l3 l4 l5 l6 < <(python3 "$ROOT/test/http_load.py" loris $PORT 6 30 0.5 | tr '\n' ' ')
 echo "limits: slow-loris heads (6, one byte every 0.5 s, --head-timeout 2): $l1 $l2 $l3 $l4 within 30 s; $l5 $l6 for the next client"
 [ "$l2 $l3 $l4" = "6 of 6" ] && ok || bad "slow-loris heads: $l2 $l3 $l4 closed within 30 s"
@@ -131,7 +93,7 @@ stop $GWPID
 # plain read of an original is answered while the lock is still held. (The
 # old gateway gave all 4 connections to the blocked renditions and the plain
 # read its 503 after the 10 s acquire timeout.)
-start $PORT "$TMP/render.log" --anon-role pi_writer --pool 4 --render-slots 1 --render-probe-ms 250
+start_gateway $PORT "$TMP/render.log" --anon-role pi_writer --pool 4 --render-slots 1 --render-probe-ms 250
 for p in 1 2; do
     curl -s -o /dev/null -X PUT --data-binary @"$FX/rgb.jpg" -H 'Content-Type: image/jpeg' "http://127.0.0.1:$PORT/api/v1/Product/$p/Image"
 done
@@ -178,6 +140,6 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Pro
 [ "$code" = 200 ] && ok || bad "render slots: a rendition after the lock answered $code"
 stop $GWPID
 
-echo "limits: $PASS passed, $FAILED failed"
+summary limits
 psql -X -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
 [ "$FAILED" = 0 ]

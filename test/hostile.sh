@@ -11,17 +11,13 @@
 # Needs the private cluster (scripts/cluster env) as root or its owner.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/test/lib.sh"
 GW=$ROOT/gateway/product-image-gateway
 DB=pi_hostile
 PORT=${PI_HOSTILE_PORT:-18281}
 IMAGES=$ROOT/.run/test-images
-PASS=0
-FAILED=0
-TMP=$(mktemp -d)
 GWPID=""
 trap '[ -n "$GWPID" ] && kill $GWPID 2>/dev/null; rm -rf "$TMP"' EXIT
-ok() { PASS=$((PASS + 1)); }
-bad() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
 q() { psql -X -At -d $DB -c "$1"; }
 
 mkdir -p "$IMAGES"
@@ -102,6 +98,8 @@ echo "hostile: backend killed mid-save twice (terminate, SIGKILL): recovered, $(
 ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 IDLE=$(( $(ulimit -n) - 200 ))
 [ "$IDLE" -gt 1000 ] && IDLE=1000
+# not start_gateway (test/lib.sh): here a gateway that does not come up is
+# counted by the checks that follow rather than ending the run
 start_gw() {
     "$GW" --listen 127.0.0.1:$PORT --anon-role postgres --timeout 3 --max-connections 1100 \
         --db-uri "host=$PGHOST port=$PGPORT dbname=$DB user=postgres" 2>>"$TMP/gw.log" &
@@ -193,7 +191,7 @@ closed=$(awk '/closed/ { print $2 }' "$TMP/idle.txt")
 [ $((rss1 - rss0)) -lt 65536 ] && ok || bad "idle: gateway RSS grew from $rss0 KB to $rss1 KB"
 echo "hostile: $IDLE idle connections: another PUT served, all $IDLE closed at the 3 s timeout, gateway RSS $rss0 KB -> $rss1 KB"
 
-echo "hostile: $PASS passed, $FAILED failed"
+summary hostile
 kill $GWPID 2>/dev/null; GWPID=""
 psql -X -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
 [ "$FAILED" = 0 ]

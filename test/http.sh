@@ -5,6 +5,7 @@
 # and an installed extension; starts its own gateways on loopback ports.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/test/lib.sh"
 # PI_GATEWAY: the binary under test (the test command also runs the
 # AddressSanitizer + UBSan build, gateway/product-image-gateway-asan)
 GW=${PI_GATEWAY:-$ROOT/gateway/product-image-gateway}
@@ -16,58 +17,9 @@ PORT_ANON=${PI_HTTP_PORT:-18181}
 PORT_AUTH=$((PORT_ANON + 1))
 PORT_SMALL=$((PORT_ANON + 2))
 SECRET=0123456789abcdef0123456789abcdef-test
-PASS=0
-FAILED=0
-TMP=$(mktemp -d)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    [ -n "${PI_KEEP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-ok() { PASS=$((PASS + 1)); }
-bad() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
-
-# expect NAME STATUS [BODY_SUBSTRING] -- curl args...
-expect() {
-    local name=$1 want=$2 sub=$3
-    shift 4
-    local got
-    got=$(curl -s -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' "$@")
-    if [ "$got" != "$want" ]; then
-        bad "$name: status $got, want $want; body: $(head -c 300 "$TMP/body")"
-    elif [ -n "$sub" ] && ! grep -qF -- "$sub" "$TMP/body"; then
-        bad "$name: body lacks '$sub': $(head -c 300 "$TMP/body")"
-    else
-        ok
-    fi
-}
-header_has() {
-    if grep -qi -- "$2" "$TMP/headers"; then ok; else bad "$1: no header '$2' in $(tr '\r\n' '  ' < "$TMP/headers")"; fi
-}
-url() { echo "http://127.0.0.1:$1/api/v1/Product/$2/$3"; }
 # count PATTERN FILE [GREP_FLAGS]: lines matching, always one number (grep -c
 # prints 0 *and* exits 1 when nothing matches, and nothing for a missing file)
 count() { local n; n=$(grep -c ${3:-} -- "$1" "$2" 2>/dev/null); echo "${n:-0}"; }
-
-start_gateway() {  # PORT LOG ARGS...
-    local port=$1 log=$2
-    shift 2
-    start_gateway_uri "$port" "$log" "host=127.0.0.1 port=$PGPORT dbname=$DB user=pi_authenticator password=auth-secret" "$@"
-}
-start_gateway_uri() {  # PORT LOG DB_URI ARGS... (the environment passes through)
-    local port=$1 log=$2 uri=$3
-    shift 3
-    "$GW" --listen "127.0.0.1:$port" --db-uri "$uri" "$@" 2>>"$log" &
-    PIDS="$PIDS $!"
-    for _ in $(seq 50); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/health" && return 0
-        sleep 0.1
-    done
-    echo "gateway on $port did not start:"; cat "$log"; exit 1
-}
 
 # ---- database: extension, products, roles as in the README ----
 psql -X -q -v ON_ERROR_STOP=1 <<SQL >/dev/null
@@ -75,11 +27,7 @@ SET client_min_messages = warning;
 DROP DATABASE IF EXISTS $DB;
 CREATE DATABASE $DB;
 DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_authenticator') THEN
-    CREATE ROLE pi_authenticator LOGIN NOINHERIT PASSWORD 'auth-secret';
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_writer') THEN CREATE ROLE pi_writer NOLOGIN; END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_reader') THEN CREATE ROLE pi_reader NOLOGIN; END IF;
+$(gateway_roles_sql)
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_nobody') THEN CREATE ROLE pi_nobody NOLOGIN; END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_basic_user') THEN
     CREATE ROLE pi_basic_user LOGIN PASSWORD 'basic-pass';
@@ -105,16 +53,7 @@ GRANT pi_writer TO pi_changer;
 ALTER ROLE pi_changer LOGIN PASSWORD 'old-pass';
 GRANT pi_writer, pi_reader TO pi_pool_auth;
 \c $DB
-CREATE EXTENSION product_image;
-CREATE TABLE product (id int PRIMARY KEY, name text);
-INSERT INTO product SELECT g, 'p' || g FROM generate_series(1, 100) g;
-SELECT product_image.attach('product');
-GRANT USAGE ON SCHEMA product_image TO pi_writer, pi_reader;
-GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
-                          product_image.product_put_image_info(integer, jsonb),
-                          product_image.product_delete_image(integer) TO pi_writer;
--- which products each role may see (row-level security applies); no right on product_image's tables
-GRANT SELECT ON product TO pi_writer, pi_reader;
+$(gateway_shop_sql)
 SQL
 
 start_gateway $PORT_ANON "$TMP/anon.log" --anon-role pi_writer --jwt-secret "$SECRET"
@@ -751,6 +690,6 @@ for log in "$TMP"/*.log; do
         grep -A 30 -E 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$log" | head -60
     fi
 done
-echo "http: $PASS passed, $FAILED failed ($(basename "$GW"))"
+summary http "($(basename "$GW"))"
 psql -X -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
 [ "$FAILED" = 0 ]

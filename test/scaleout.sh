@@ -4,185 +4,14 @@
 # gateways on the proxy and on partition 0 with the standby as --read-db-uri.
 # Checks the SQL and HTTP contracts through the proxy, where products and
 # blob ids land, a partition going down and coming back, replica reads and
-# reading one's own write.
-#   PI_SCALEOUT_BENCH=1 test/scaleout.sh   instead of the checks, measure the
-#   proxy hop (bench/scaleout calls this)
+# reading one's own write.  The topology is test/scaleout_setup.sh's (which
+# bench/scaleout measures).
 #   PI_SCALEOUT_RESHARD=1 test/scaleout.sh instead, reshard from 2 partitions
 #   to 4 by the procedure of docs/scale-out.md and check that nothing moved
 #   wrongly, nothing was lost and new blob ids stay unique
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-BASE=${PI_SCALEOUT_PORT:-24351}
-GWPORT=${PI_SCALEOUT_HTTP_PORT:-18291}
-RUN=$ROOT/.run/scaleout
-GW=$ROOT/gateway/product-image-gateway
-FX=$ROOT/test/fixtures
-PGBIN=$(pg_config --bindir)
-PASS=0
-FAILED=0
-PIDS=""
-TMP=$(mktemp -d)
-
-ok() { PASS=$((PASS + 1)); }
-bad() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
-check() {  # NAME GOT WANT
-    if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
-}
-node() {  # NAME PORT CMD: run scripts/cluster for one node
-    PI_RUN_DIR=$RUN/$1 PI_PGPORT=$2 scripts/cluster "$3"
-}
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-sql() {  # PORT SQL -> unaligned output; an error as "ERROR <sqlstate> <message>"
-    local port=$1 out
-    shift
-    out=$(PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 \
-        -v VERBOSITY=verbose -h "$RUN/sock" -p "$port" -U postgres -d shop -c "$*" 2>&1)
-    if grep -q '^ERROR:' <<<"$out"; then
-        grep '^ERROR:' <<<"$out" | head -1 | sed -E 's/^ERROR:  ([0-9A-Z]{5}): /ERROR \1 /'
-    else
-        echo "$out"
-    fi
-}
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    for d in standby p2 p3; do
-        if [ -f "$RUN/$d/pgdata/PG_VERSION" ]; then
-            as_pg "$PGBIN/pg_ctl" -D "$RUN/$d/pgdata" -m immediate -w stop >/dev/null 2>&1
-        fi
-    done
-    for n in proxy:$BASE p0:$((BASE + 1)) p1:$((BASE + 2)); do
-        node "${n%%:*}" "${n##*:}" destroy >/dev/null 2>&1
-    done
-    rm -rf "$RUN" "$TMP"
-}
-[ -n "${PI_KEEP:-}" ] || trap cleanup EXIT
-
-P=$BASE P0=$((BASE + 1)) P1=$((BASE + 2)) SB=$((BASE + 3))
-rm -rf "$RUN"
-mkdir -p "$RUN/sock"
-for n in proxy:$P p0:$P0 p1:$P1; do
-    node "${n%%:*}" "${n##*:}" start || exit 1
-done
-# one more socket directory shared by every node, so connection strings stay short
-chmod 777 "$RUN/sock"
-for n in proxy:$P p0:$P0 p1:$P1; do
-    as_pg "$PGBIN/psql" -X -q -h "$RUN/${n%%:*}/sock" -p "${n##*:}" -U postgres -d postgres \
-        -c "ALTER SYSTEM SET unix_socket_directories = '$RUN/${n%%:*}/sock', '$RUN/sock'" >/dev/null
-    node "${n%%:*}" "${n##*:}" stop
-    node "${n%%:*}" "${n##*:}" start || exit 1
-done
-
-ROLES="SET client_min_messages = warning;
-CREATE ROLE pi_authenticator LOGIN NOINHERIT PASSWORD 'auth-secret';
-CREATE ROLE pi_writer NOLOGIN; CREATE ROLE pi_reader NOLOGIN; CREATE ROLE pi_tenant NOLOGIN;
-GRANT pi_writer, pi_reader, pi_tenant TO pi_authenticator;"
-
-# ---- partitions: the extension unchanged, products of their residue ----
-for k in 0 1; do
-    port=$((P0 + k))
-    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$RUN/sock" -p $port -U postgres -d postgres <<SQL >/dev/null || exit 1
-$ROLES
--- the proxy's login: a password (scram), NOINHERIT, the roles it may act for
-CREATE ROLE pi_proxy LOGIN NOINHERIT PASSWORD 'proxy-secret';
-GRANT pi_writer, pi_reader, pi_tenant TO pi_proxy;
-CREATE DATABASE shop;
-\c shop
-CREATE EXTENSION product_image;
-CREATE TABLE product (id int PRIMARY KEY, name text);
--- this partition's products: id & 1 = $k, as PL/Proxy's RUN ON product_id routes them
-INSERT INTO product SELECT g, 'p' || g FROM generate_series(1, 60) g WHERE g & 1 = $k;
-SELECT product_image.attach('product');
-SELECT product_image.configure_partition($k, 2);
-GRANT USAGE ON SCHEMA product_image TO pi_writer, pi_reader;
-GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
-                          product_image.product_put_image_info(integer, jsonb),
-                          product_image.product_delete_image(integer) TO pi_writer;
--- which products each role may see (row-level security applies); no right on product_image's tables
-GRANT SELECT ON product TO pi_writer, pi_reader, pi_tenant;
-GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea) TO pi_tenant;
-GRANT USAGE ON SCHEMA product_image TO pi_tenant, pi_proxy;
-GRANT EXECUTE ON FUNCTION product_image.partition_save_image(name, integer, bytea),
-    product_image.partition_get_image(name, integer),
-    product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text),
-    product_image.partition_get_image_etag(name, integer, integer, integer, text, text),
-    product_image.partition_get_image_info(name, integer),
-    product_image.partition_put_image_info(name, integer, jsonb),
-    product_image.partition_delete_image(name, integer) TO pi_proxy;
--- pi_tenant sees products below 40 only
-ALTER TABLE product ENABLE ROW LEVEL SECURITY;
-CREATE POLICY everyone ON product USING (true);
-CREATE POLICY tenant ON product AS RESTRICTIVE TO pi_tenant USING (id < 40);
-SQL
-done
-
-# ---- the proxy ----
-"$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$RUN/sock" -p $P -U postgres -d postgres <<SQL >/dev/null || exit 1
-$ROLES
-CREATE DATABASE shop;
-\c shop
-SET client_min_messages = warning;
-CREATE EXTENSION product_image_proxy CASCADE;
-CREATE SERVER product_image FOREIGN DATA WRAPPER plproxy OPTIONS (
-    connection_lifetime '1800',
-    p0 'host=127.0.0.1 port=$P0 dbname=shop connect_timeout=3',
-    p1 'host=127.0.0.1 port=$P1 dbname=shop connect_timeout=3');
--- partitions authenticate the proxy (scram over TCP); no caller gets USAGE on
--- the server, so none can map itself to another partition login
-CREATE USER MAPPING FOR PUBLIC SERVER product_image OPTIONS (user 'pi_proxy', password 'proxy-secret');
-GRANT USAGE ON SCHEMA product_image TO pi_writer, pi_reader, pi_tenant;
-GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
-                          product_image.product_put_image_info(integer, jsonb),
-                          product_image.product_delete_image(integer) TO pi_writer;
-GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea) TO pi_tenant;
-CREATE TABLE fixture (name text PRIMARY KEY, img bytea);
-\copy fixture FROM PROGRAM 'python3 $ROOT/test/copy_files.py $FX'
-\copy fixture FROM PROGRAM 'python3 $ROOT/test/copy_files.py $ROOT/test/fixtures/render'
-GRANT SELECT ON fixture TO PUBLIC;
-SQL
-
-start_gateway() {  # PORT LOG ARGS...
-    local port=$1 log=$2
-    shift 2
-    "$GW" --listen "127.0.0.1:$port" "$@" 2>>"$log" &
-    PIDS="$PIDS $!"
-    for _ in $(seq 50); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/health" && return 0
-        sleep 0.1
-    done
-    echo "gateway on $port did not start:"; cat "$log"; exit 1
-}
-dburi() { echo "host=127.0.0.1 port=$1 dbname=shop user=pi_authenticator password=auth-secret"; }
-
-make_standby() {  # [NAME SOURCE_PORT PORT]: a pg_basebackup -R standby, default of partition 0 on $SB
-    local name=${1:-standby} from=${2:-$P0} port=${3:-$SB}
-    mkdir -p "$RUN/$name"
-    chown postgres "$RUN/$name" 2>/dev/null
-    as_pg "$PGBIN/pg_basebackup" -h "$RUN/sock" -p "$from" -U postgres -D "$RUN/$name/pgdata" -R -X stream -c fast ||
-        { bad "pg_basebackup failed"; return 1; }
-    cat >> "$RUN/$name/pgdata/postgresql.auto.conf" <<CONF
-port = $port
-unix_socket_directories = '$RUN/sock'
-hot_standby = on
-CONF
-    as_pg "$PGBIN/pg_ctl" -D "$RUN/$name/pgdata" -l "$RUN/$name/postgres.log" -w -t 60 start >/dev/null ||
-        { tail "$RUN/$name/postgres.log"; bad "$name did not start"; return 1; }
-}
-flushed_lsn() {  # PORT: the primary's WAL position once every commit so far is flushed
-    # (the clusters commit asynchronously; one synchronous commit flushes them all)
-    sql "$1" "SET synchronous_commit = on; SELECT txid_current()" >/dev/null
-    sql "$1" "SELECT pg_current_wal_lsn()"
-}
-wait_replayed() {  # [PRIMARY_PORT STANDBY_PORT]: until the standby has replayed all the primary committed
-    local from=${1:-$P0} to=${2:-$SB} lsn
-    lsn=$(flushed_lsn "$from")
-    for _ in $(seq 100); do
-        [ "$(sql "$to" "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+. "$ROOT/test/scaleout_setup.sh"
 
 if [ -n "${PI_SCALEOUT_RESHARD:-}" ]; then
     # ---- resharding 2 -> 4, as docs/scale-out.md describes ----
@@ -224,55 +53,8 @@ if [ -n "${PI_SCALEOUT_RESHARD:-}" ]; then
     done
     check reshard_blob_ids_unique "$(echo $all | tr ' ' '\n' | sort | uniq -d | wc -l)" 0
     check reshard_blob_count "$(echo $all | wc -w)" 20
-    echo "reshard: $PASS passed, $FAILED failed"
-    [ "$FAILED" = 0 ]
+    summary reshard
     exit
-fi
-
-if [ -n "${PI_SCALEOUT_BENCH:-}" ]; then
-    # ---- the proxy hop: saves per second through the proxy and directly ----
-    SECS=${BENCH_SECONDS:-5}
-    /usr/bin/python3 "$ROOT/bench/make_images.py" "$TMP/img" >/dev/null
-    for n in proxy:$P p0:$P0; do
-        "$PGBIN/psql" -X -q -h "$RUN/sock" -p "${n##*:}" -U postgres -d shop \
-            -c "CREATE TABLE IF NOT EXISTS bench_image (name text PRIMARY KEY, img bytea)" \
-            -c "\\copy bench_image FROM PROGRAM 'python3 $ROOT/test/copy_files.py $TMP/img png_40k.png jpeg_700k.jpg'" >/dev/null
-    done
-    echo "| image | direct on the partition (saves/s) | through the proxy (saves/s) | proxy / direct | bytes on the proxy hop per save |"
-    echo "|---|---|---|---|---|"
-    for img in png_40k.png jpeg_700k.jpg; do
-        d=(); x=()
-        for _ in 1 2 3; do
-            printf '\\set pid random(1, 30)\nSET ROLE pi_writer;\nSELECT product_image.product_save_image(:pid * 2, img) FROM bench_image WHERE name = '"'$img'"';\n' > "$TMP/b.sql"
-            d+=("$("$PGBIN/pgbench" -n -T "$SECS" -f "$TMP/b.sql" -h "$RUN/sock" -p $P0 -U postgres shop 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')")
-            x+=("$("$PGBIN/pgbench" -n -T "$SECS" -f "$TMP/b.sql" -h "$RUN/sock" -p $P -U postgres shop 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')")
-        done
-        size=$(stat -c %s "$TMP/img/$img")
-        /usr/bin/python3 - "$img" "$size" "${d[*]}" "${x[*]}" <<'PY'
-import statistics, sys
-img, size, d, x = sys.argv[1], int(sys.argv[2]), list(map(float, sys.argv[3].split())), list(map(float, sys.argv[4].split()))
-md, mx = statistics.median(d), statistics.median(x)
-print(f"| {img} ({size / 1e3:.0f} KB) | {md:.0f} | {mx:.0f} | {mx / md:.2f}x | {2 * size + 2:,} (hex text) |")
-PY
-    done
-    # ---- reads: GET of a 36 KB image through a gateway on partition 0, from the primary
-    # and from the standby (--read-db-uri), wrk, 8 connections ----
-    make_standby || exit 1
-    "$PGBIN/psql" -X -q -h "$RUN/sock" -p $P0 -U postgres -d shop \
-        -c "SELECT product_image.product_save_image(2, img) FROM bench_image WHERE name = 'png_40k.png'" >/dev/null
-    wait_replayed
-    start_gateway $GWPORT "$TMP/g1.log" --db-uri "$(dburi $P0)" --anon-role pi_writer
-    start_gateway $((GWPORT + 1)) "$TMP/g2.log" --db-uri "$(dburi $P0)" --read-db-uri "$(dburi $SB)" --anon-role pi_writer
-    echo
-    echo "| GET Image (36 KB), 8 connections | requests/s, primary | requests/s, standby via --read-db-uri | standby / primary |"
-    echo "|---|---|---|---|"
-    a=(); b=()
-    for _ in 1 2 3; do
-        a+=("$(wrk -t 2 -c 8 -d "${SECS}s" "http://127.0.0.1:$GWPORT/api/v1/Product/2/Image" | sed -n 's/^Requests\/sec: *//p')")
-        b+=("$(wrk -t 2 -c 8 -d "${SECS}s" "http://127.0.0.1:$((GWPORT + 1))/api/v1/Product/2/Image" | sed -n 's/^Requests\/sec: *//p')")
-    done
-    /usr/bin/python3 -c 'import statistics, sys; a = statistics.median(map(float, sys.argv[1].split())); b = statistics.median(map(float, sys.argv[2].split())); print(f"| png_40k.png | {a:.0f} | {b:.0f} | {b / a:.2f}x |")' "${a[*]}" "${b[*]}"
-    exit 0
 fi
 
 # ---- the SQL contract through the proxy ----
@@ -328,8 +110,7 @@ check partition_not_power_of_two "$(sql $P0 "SELECT product_image.configure_part
 
 # ---- the HTTP contract through the proxy ----
 G=$GWPORT
-start_gateway $G "$TMP/gw.log" --db-uri "$(dburi $P)" --anon-role pi_writer
-url() { echo "http://127.0.0.1:$1/api/v1/Product/$2/$3"; }
+start_gateway_uri $G "$TMP/gw.log" "$(dburi $P)" --anon-role pi_writer
 code() { curl -s -o "$TMP/body" -w '%{http_code}' "$@"; }
 check http_put_even "$(code -X PUT --data-binary @"$FX/rgb.jpg" -H 'Content-Type: image/jpeg' "$(url $G 10 Image)")" 200
 check http_put_odd "$(code -X PUT --data-binary @"$FX/rgb.jpg" -H 'Content-Type: image/jpeg' "$(url $G 11 Image)")" 200
@@ -358,7 +139,7 @@ check healed_get "$(code "$(url $G 11 Image)")" 200
 make_standby || exit 1
 check standby_in_recovery "$(sql $SB "SELECT pg_is_in_recovery()")" t
 R=$((G + 1))
-start_gateway $R "$TMP/replica.log" --db-uri "$(dburi $P0)" --read-db-uri "$(dburi $SB)" --anon-role pi_writer
+start_gateway_uri $R "$TMP/replica.log" "$(dburi $P0)" --read-db-uri "$(dburi $SB)" --anon-role pi_writer
 wait_replayed || bad "the standby did not catch up"
 gw_sessions() { sql $SB "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'product-image-gateway'"; }
 check replica_unused_before "$(gw_sessions)" 0
@@ -403,9 +184,9 @@ for _ in 1 2 3 4 5; do
 done
 check standby_holds_back_the_save "$held" t
 L=$((G + 2)) O=$((G + 3))
-start_gateway $L "$TMP/lag.log" --db-uri "$(dburi $P0)" --read-db-uri "$(dburi $SB)" --anon-role pi_writer \
+start_gateway_uri $L "$TMP/lag.log" "$(dburi $P0)" --read-db-uri "$(dburi $SB)" --anon-role pi_writer \
     --read-max-lag 0 --read-own-writes 0
-start_gateway $O "$TMP/own.log" --db-uri "$(dburi $P0)" --read-db-uri "$(dburi $SB)" --anon-role pi_writer \
+start_gateway_uri $O "$TMP/own.log" "$(dburi $P0)" --read-db-uri "$(dburi $SB)" --anon-role pi_writer \
     --read-max-lag 2000000000 --read-own-writes 60000
 check standby_still_old "$(sql $SB "SELECT product_image.product_get_image(4) = product_image.product_get_image(2)")" t
 check lagging_replica_get "$(code "$(url $L 4 Image)")" 200
@@ -424,5 +205,4 @@ as_pg "$PGBIN/pg_ctl" -D "$RUN/standby/pgdata" -m fast -w stop >/dev/null
 check replica_down_get "$(code "$(url $R 4 Image)")" 200
 cmp -s "$TMP/body" "$FX/progressive.jpg" && ok || bad "replica_down_get: wrong bytes"
 
-echo "scaleout: $PASS passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+summary scaleout
