@@ -1087,8 +1087,14 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 		values[3] = rd->type;
 		values[4] = rd->if_blank;
 		values[5] = tags ? tags : "";
-		snprintf(cache_control, sizeof(cache_control), "max-age=%d", gw.rendition_max_age);
 	}
+	/*
+	 * Never stale: an image or a rendition is revalidated by its ETag (a
+	 * cheap 304) unless --rendition-max-age says otherwise; a URL whose v=
+	 * names the bytes (below) is cached for good.
+	 */
+	if (rd->given && gw.rendition_max_age > 0)
+		snprintf(cache_control, sizeof(cache_control), "max-age=%d", gw.rendition_max_age);
 	else
 		snprintf(cache_control, sizeof(cache_control), "no-cache");
 	snprintf(slice, sizeof(slice), "%d", gw.stream_slice);
@@ -1143,6 +1149,24 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 		return fail_no_image(conn, r);
 	}
 	snprintf(etag, sizeof(etag), "\"%.*s\"", PQgetlength(res, 0, 1), PQgetvalue(res, 0, 1));
+	{
+		/*
+		 * v= with the first 16 or more hex characters of the image's sha256,
+		 * or the whole ETag: a URL that names its bytes may be cached
+		 * forever; a v= that names other bytes gets these, revalidated.
+		 */
+		const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "v");
+		size_t		vn = v ? strlen(v) : 0;
+		int			elen = PQgetlength(res, 0, 1);
+		const char *ev = PQgetvalue(res, 0, 1);
+
+		if (v && ((vn >= 16 && vn <= (size_t) elen && strspn(v, "0123456789abcdef") == vn &&
+				   strncmp(ev, v, vn) == 0 && strspn(ev, "0123456789abcdef") >= 64) ||
+				  ((int) vn == elen && strcmp(ev, v) == 0)))
+			snprintf(cache_control, sizeof(cache_control), "max-age=31536000, immutable");
+		else if (v)
+			snprintf(cache_control, sizeof(cache_control), "no-cache");
+	}
 	{
 		char		iso[40];
 

@@ -86,7 +86,8 @@ static const opt_def options[] = {
 	"whole answers (renditions, originals under --stream-slice) held for all clients at once; "
 	"past it 503 + Retry-After (268435456)"},
 	{"rendition-max-age", "PRODUCT_IMAGE_RENDITION_MAX_AGE", "SECONDS", OPT_INT, &gw.rendition_max_age, 0, 31536000,
-	"Cache-Control max-age of GET Image with w, h, type or ifBlank (300)"},
+	"Cache-Control max-age of GET Image with w, h, type or ifBlank; 0: no-cache, revalidated "
+	"by ETag; a URL with v= naming the bytes is cached for good either way (0)"},
 	{"cors-origins", "PRODUCT_IMAGE_CORS_ORIGINS", "ORIGINS", OPT_TEXT_OR_NONE, &gw.cors_origins, 0, 0,
 	"origins browsers may call the API from, comma-separated (https://shop.example), or *; "
 	"listed origins may send credentials, * may not (none)"},

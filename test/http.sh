@@ -336,7 +336,7 @@ expect rend_save 200 "" -- -X PUT --data-binary @"$RFX/noise.jpg" "${OCT[@]}" "$
 expect rend_box 200 "" -- "$(url $A 40 Image)?w=64&h=64"
 body_is rend_box "JPEG 64x48"
 header_has rend_box_type 'Content-Type: image/jpeg'
-header_has rend_box_cache 'Cache-Control: max-age=300'
+header_has rend_box_cache 'Cache-Control: no-cache'
 header_has rend_box_vary 'Vary: Accept'
 # the ETag names what is produced (size, quality), not the box asked for
 header_has rend_box_etag 'ETag: ".*-64x48-q85.jpeg"'
@@ -457,6 +457,22 @@ expect csrf_same_origin 200 '' -- -X PUT --data-binary @"$FX/rgb.png" -H "Origin
 expect csrf_same_origin_fetch 200 '' -- -X PUT --data-binary @"$FX/rgb.png" -H 'Sec-Fetch-Site: same-origin' "$(url $A 77 Image)"
 expect csrf_bearer_is_not_ambient 200 '' -- -X PUT --data-binary @"$FX/rgb.png" -H 'Origin: https://evil.example' \
     -H "Authorization: Bearer $(tok '{"role":"pi_writer"}')" "$(url $PORT_AUTH 77 Image)"
+# caching that is never stale: no-cache + ETag; v= naming the bytes: immutable
+expect cache_original 200 '' -- "$(url $A 40 Image)"
+header_has cache_original_no_cache 'Cache-Control: no-cache'
+vtag=$(grep -i '^ETag:' "$TMP/headers" | cut -d'"' -f2)
+expect cache_v_prefix 200 '' -- "$(url $A 40 Image)?v=${vtag:0:16}"
+header_has cache_v_prefix_immutable 'Cache-Control: max-age=31536000, immutable'
+expect cache_v_other 200 '' -- "$(url $A 40 Image)?v=0123456789abcdef"
+header_has cache_v_other_no_cache 'Cache-Control: no-cache'
+expect cache_v_short 200 '' -- "$(url $A 40 Image)?v=${vtag:0:8}"
+header_has cache_v_short_no_cache 'Cache-Control: no-cache'
+expect cache_rendition 200 '' -- "$(url $A 40 Image)?w=20"
+rtag2=$(grep -i '^ETag:' "$TMP/headers" | cut -d'"' -f2)
+header_has cache_rendition_no_cache 'Cache-Control: no-cache'
+expect cache_rendition_v 200 '' -- "$(url $A 40 Image)?w=20&v=$rtag2"
+header_has cache_rendition_v_immutable 'Cache-Control: max-age=31536000, immutable'
+
 # a 4xx to a request read whole keeps the connection open (curl reuses it)
 curl -s -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects}\n' "$(url $A 4242 ImageInfo)" \
     -H 'Accept: text/html' "$(url $A 1 ImageInfo)" "http://127.0.0.1:$A/health" > "$TMP/conns"
