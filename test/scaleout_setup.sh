@@ -10,7 +10,14 @@ cd "$ROOT"
 . "$ROOT/test/lib.sh"
 BASE=${PI_SCALEOUT_PORT:-24351}
 GWPORT=${PI_SCALEOUT_HTTP_PORT:-18291}
+# The nodes' files and sockets: under the clone when the postgres user can
+# reach it, else (a clone in a 0700 home or mktemp -d, as root) in a
+# directory of their own under /tmp
 RUN=$ROOT/.run/scaleout
+if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
+    RUN=$(mktemp -d /tmp/product_image-scaleout.XXXXXX)
+    chmod 755 "$RUN"
+fi
 GW=$ROOT/gateway/product-image-gateway
 FX=$ROOT/test/fixtures
 PGBIN=$(pg_config --bindir)
