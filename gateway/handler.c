@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -952,7 +953,8 @@ typedef struct gw_stream
 {
 	char		id[16];
 	char		etag[80];
-	uint64_t	size;
+	uint64_t	size;			/* the image offset where the answer ends (its size, whole) */
+	uint64_t	base;			/* the image offset of the answer's first byte (a Range) */
 	uint64_t	off;			/* image offset of the slice held in res */
 	PGresult   *res;
 	gw_auth		auth;			/* the request's, copied: the stream outlives it */
@@ -1008,6 +1010,7 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	uint64_t	have;
 	size_t		n;
 
+	pos += s->base;
 	if (pos >= s->size)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (s->res == NULL || pos < s->off || pos >= s->off + (uint64_t) PQgetlength(s->res, 0, 0))
@@ -1031,7 +1034,7 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 /* The answer for a streamed original; its first slice is read here, so errors are answers. */
 static struct MHD_Response *
-stream_response(gw_request *r, const gw_auth *auth, const char *etag, uint64_t size,
+stream_response(gw_request *r, const gw_auth *auth, const char *etag, uint64_t base, uint64_t end,
 				gw_error *err, const char **ctype)
 {
 	gw_stream  *s = calloc(1, sizeof(*s));
@@ -1042,23 +1045,81 @@ stream_response(gw_request *r, const gw_auth *auth, const char *etag, uint64_t s
 		return NULL;
 	snprintf(s->id, sizeof(s->id), "%s", r->id);
 	snprintf(s->etag, sizeof(s->etag), "%s", etag);
-	s->size = size;
+	s->size = end;
+	s->base = base;
 	s->auth.had_credentials = auth->had_credentials;
 	s->auth.role = dup_opt(auth->role);
 	s->auth.claims = dup_opt(auth->claims);
 	s->auth.basic_user = dup_opt(auth->basic_user);
 	s->auth.basic_password = dup_opt(auth->basic_password);
-	if (stream_fetch(s, 0, err) != 0)
+	if (stream_fetch(s, base, err) != 0)
 	{
 		stream_free(s);
 		return NULL;
 	}
-	f = pi_detect((const uint8_t *) PQgetvalue(s->res, 0, 0), (size_t) PQgetlength(s->res, 0, 0));
-	*ctype = f == PI_FORMAT_UNKNOWN ? "application/octet-stream" : pi_format_mime(f);
-	resp = MHD_create_response_from_callback(size, 32 * 1024, stream_read, s, stream_free);
+	if (base == 0)
+	{
+		f = pi_detect((const uint8_t *) PQgetvalue(s->res, 0, 0), (size_t) PQgetlength(s->res, 0, 0));
+		*ctype = f == PI_FORMAT_UNKNOWN ? "application/octet-stream" : pi_format_mime(f);
+	}
+	resp = MHD_create_response_from_callback(end - base, 32 * 1024, stream_read, s, stream_free);
 	if (resp == NULL)
 		stream_free(s);
 	return resp;
+}
+
+/*
+ * A single byte range of an original ("bytes=a-b", "bytes=a-", "bytes=-n"),
+ * honoured only when If-Range is absent or names this ETag: 1 with
+ * [*first, *last] within size, 0 when there is none to honour (a whole
+ * answer), -1 when it cannot be satisfied (416).
+ */
+static int
+parse_range(const char *range, const char *if_range, const char *etag, uint64_t size,
+			uint64_t *first, uint64_t *last)
+{
+	const char *p;
+	char	   *end;
+	unsigned long long a,
+				b;
+
+	if (range == NULL || strncmp(range, "bytes=", 6) != 0 || strchr(range, ',') != NULL)
+		return 0;				/* absent, another unit, or several ranges: the whole image */
+	if (if_range != NULL && strcmp(if_range, etag) != 0)
+		return 0;				/* an If-Range that is a date or another ETag: whole */
+	p = range + 6;
+	if (*p == '-')
+	{
+		errno = 0;
+		b = strtoull(p + 1, &end, 10);
+		if (end == p + 1 || *end != '\0' || errno)
+			return 0;
+		if (b == 0 || size == 0)
+			return -1;
+		*first = b >= size ? 0 : size - b;
+		*last = size - 1;
+		return 1;
+	}
+	errno = 0;
+	a = strtoull(p, &end, 10);
+	if (end == p || *end != '-' || errno)
+		return 0;
+	p = end + 1;
+	if (*p == '\0')
+		b = size ? size - 1 : 0;
+	else
+	{
+		b = strtoull(p, &end, 10);
+		if (*end != '\0' || errno || b < a)
+			return 0;
+		if (b >= size)
+			b = size - 1;
+	}
+	if (a >= size)
+		return -1;
+	*first = a;
+	*last = b;
+	return 1;
 }
 
 static enum MHD_Result
@@ -1098,6 +1159,10 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 	else
 		snprintf(cache_control, sizeof(cache_control), "no-cache");
 	snprintf(slice, sizeof(slice), "%d", gw.stream_slice);
+	/* a Range on an original: answered from slices, whatever the image's size */
+	if (!rd->given && r->method == GW_GET && gw.stream_slice > 0 &&
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE) != NULL)
+		snprintf(slice, sizeof(slice), "1");
 
 	if (which == ST_GET_RENDITION)
 	{
@@ -1179,15 +1244,52 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 		const char *ctype = NULL;
 		char		sha[80];
 
+		uint64_t	first = 0,
+					last = size ? size - 1 : 0;
+		int			ranged;
+		char		ctype_db[64];
+
 		snprintf(sha, sizeof(sha), "%s", PQgetvalue(res, 0, 1));
+		snprintf(ctype_db, sizeof(ctype_db), "%s", PQgetvalue(res, 0, 0));
 		PQclear(res);
-		resp = stream_response(r, auth, sha, size, &err, &ctype);
+		res = NULL;
+		ranged = r->method == GW_GET
+			? parse_range(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE),
+						  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_RANGE),
+						  etag, size, &first, &last)
+			: 0;
+		if (ranged < 0)
+		{
+			char		cr[48];
+			struct MHD_Response *e = MHD_create_response_from_buffer(0, (void *) "",
+																	 MHD_RESPMEM_PERSISTENT);
+
+			if (e == NULL)
+				return MHD_NO;
+			snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long) size);
+			add_common_headers(e, r);
+			MHD_add_response_header(e, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+			MHD_add_response_header(e, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+			ret = queue(conn, r, MHD_HTTP_RANGE_NOT_SATISFIABLE, e);
+			r->status = MHD_HTTP_RANGE_NOT_SATISFIABLE;
+			r->responded = 1;
+			return ret;
+		}
+		resp = stream_response(r, auth, sha, first, last + 1, &err, &ctype);
 		if (resp == NULL)
 			return err.status ? send_error(conn, r, &err, NULL) : MHD_NO;
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-		r->bytes_out = (size_t) size;
-		res = NULL;
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, first == 0 && ctype ? ctype : ctype_db);
+		r->bytes_out = (size_t) (last + 1 - first);
 		status = 200;
+		if (ranged)
+		{
+			char		cr[80];
+
+			snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long) first,
+					 (unsigned long long) last, (unsigned long long) size);
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+			status = MHD_HTTP_PARTIAL_CONTENT;
+		}
 	}
 	else if (PQgetisnull(res, 0, 3))
 	{
@@ -1233,6 +1335,8 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 	add_common_headers(resp, r);
 	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; sandbox");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	if (!rd->given && gw.stream_slice > 0)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
 	if (lastmod[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, lastmod);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);

@@ -473,6 +473,29 @@ header_has cache_rendition_no_cache 'Cache-Control: no-cache'
 expect cache_rendition_v 200 '' -- "$(url $A 40 Image)?w=20&v=$rtag2"
 header_has cache_rendition_v_immutable 'Cache-Control: max-age=31536000, immutable'
 
+# Range on originals (curl -C -, download managers): 206, 416, If-Range; renditions whole
+head -c 1000 "$RFX/noise.jpg" > "$TMP/noise_part"
+expect range_accept 200 '' -- "$(url $A 46 Image)" -X PUT --data-binary @"$RFX/noise.jpg"
+expect range_whole 200 '' -- "$(url $A 46 Image)"
+header_has range_accept_ranges 'Accept-Ranges: bytes'
+ntag=$(grep -i '^ETag:' "$TMP/headers" | cut -d' ' -f2 | tr -d '\r')
+nsize=$(wc -c < "$RFX/noise.jpg")
+expect range_first 206 '' -- -H 'Range: bytes=0-999' "$(url $A 46 Image)"
+header_has range_first_content_range "Content-Range: bytes 0-999/$nsize"
+cmp -s "$TMP/body" "$TMP/noise_part" && ok || bad "range_first: not the first 1000 bytes"
+expect range_resume 206 '' -- -H 'Range: bytes=1000-' "$(url $A 46 Image)"
+cat "$TMP/noise_part" "$TMP/body" > "$TMP/noise_joined"
+cmp -s "$TMP/noise_joined" "$RFX/noise.jpg" && ok || bad "range_resume: the two parts are not the image"
+header_has range_resume_type 'Content-Type: image/jpeg'
+expect range_suffix 206 '' -- -H 'Range: bytes=-10' "$(url $A 46 Image)"
+[ "$(wc -c < "$TMP/body")" = 10 ] && cmp -s "$TMP/body" <(tail -c 10 "$RFX/noise.jpg") && ok || bad "range_suffix: not the last 10 bytes"
+expect range_unsatisfiable 416 '' -- -H "Range: bytes=$nsize-" "$(url $A 46 Image)"
+header_has range_unsatisfiable_content_range "Content-Range: bytes \*/$nsize"
+expect range_if_range_match 206 '' -- -H 'Range: bytes=0-9' -H "If-Range: $ntag" "$(url $A 46 Image)"
+expect range_if_range_other 200 '' -- -H 'Range: bytes=0-9' -H 'If-Range: "other"' "$(url $A 46 Image)"
+cmp -s "$TMP/body" "$RFX/noise.jpg" && ok || bad "range_if_range_other: not the whole image"
+expect range_rendition_whole 200 '' -- -H 'Range: bytes=0-9' "$(url $A 46 Image)?w=20"
+
 # a 4xx to a request read whole keeps the connection open (curl reuses it)
 curl -s -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects}\n' "$(url $A 4242 ImageInfo)" \
     -H 'Accept: text/html' "$(url $A 1 ImageInfo)" "http://127.0.0.1:$A/health" > "$TMP/conns"
