@@ -943,6 +943,16 @@ http_date(const char *iso, char *out, size_t outlen)
 	}
 }
 
+/* An HTTP-date (IMF-fixdate) as seconds, or -1. */
+static time_t
+http_time(const char *s)
+{
+	struct tm	tm = {0};
+	const char *end = s ? strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
+
+	return end && *end == '\0' ? timegm(&tm) : (time_t) -1;
+}
+
 /*
  * A large original, streamed: libmicrohttpd asks for the bytes as the
  * client takes them, and each --stream-slice of them is read in its own
@@ -1139,6 +1149,7 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 				lastmod[64],
 				cache_control[64];
 	int			status;
+	int			not_modified;
 
 	if (rd->given)
 	{
@@ -1238,7 +1249,25 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 		snprintf(iso, sizeof(iso), "%.*s", PQgetlength(res, 0, 2), PQgetvalue(res, 0, 2));
 		http_date(iso, lastmod, sizeof(lastmod));
 	}
-	if (which == ST_GET_IMAGE && strcmp(PQgetvalue(res, 0, 5), "true") == 0)
+	/*
+	 * If-Modified-Since, when there is no If-None-Match (RFC 9110 13.1.3):
+	 * not modified since (HTTP dates have whole seconds: the ETag is the
+	 * exact validator, and browsers send it when they have one).
+	 */
+	{
+		const char *ims = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+													  MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+		time_t		since = ims && !tags && lastmod[0] ? http_time(ims) : (time_t) -1;
+		time_t		modified = since >= 0 ? http_time(lastmod) : (time_t) -1;
+
+		not_modified = since >= 0 && modified >= 0 && modified <= since;
+	}
+	if (not_modified)
+	{
+		status = 304;
+		resp = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+	}
+	else if (which == ST_GET_IMAGE && strcmp(PQgetvalue(res, 0, 5), "true") == 0)
 	{
 		uint64_t	size = strtoull(PQgetvalue(res, 0, 4), NULL, 10);
 		const char *ctype = NULL;

@@ -473,6 +473,14 @@ header_has cache_rendition_no_cache 'Cache-Control: no-cache'
 expect cache_rendition_v 200 '' -- "$(url $A 40 Image)?w=20&v=$rtag2"
 header_has cache_rendition_v_immutable 'Cache-Control: max-age=31536000, immutable'
 
+# If-Modified-Since when there is no If-None-Match (wget -N)
+expect ims_original 200 '' -- "$(url $A 40 Image)"
+lm=$(grep -i '^Last-Modified:' "$TMP/headers" | cut -d' ' -f2- | tr -d '\r')
+expect ims_not_modified 304 '' -- -H "If-Modified-Since: $lm" "$(url $A 40 Image)"
+expect ims_modified 200 '' -- -H 'If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT' "$(url $A 40 Image)"
+expect ims_etag_wins 200 '' -- -H "If-Modified-Since: $lm" -H 'If-None-Match: "other"' "$(url $A 40 Image)"
+expect ims_garbage 200 '' -- -H 'If-Modified-Since: yesterday' "$(url $A 40 Image)"
+
 # Range on originals (curl -C -, download managers): 206, 416, If-Range; renditions whole
 head -c 1000 "$RFX/noise.jpg" > "$TMP/noise_part"
 expect range_accept 200 '' -- "$(url $A 46 Image)" -X PUT --data-binary @"$RFX/noise.jpg"
