@@ -389,3 +389,19 @@ CREATE FUNCTION product_image.product_get_image_part(product_id integer, etag te
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'product_get_image_part'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+-- Conditional writes (HTTP If-Match / If-None-Match), judged in the same
+-- statement as the write: if_match, "*" or ETags (sha256 in hex,
+-- comma-separated) the stored image must have; if_none_match, "*" (there
+-- must be none) or ETags it must not have.  Else SQLSTATE PI412.
+CREATE FUNCTION product_image.product_save_image(product_id integer, image bytea,
+                                                 if_match text, if_none_match text)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'product_save_image'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+CREATE FUNCTION product_image.product_delete_image(product_id integer, if_match text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'product_delete_image_if'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION product_image.product_save_image(integer, bytea, text, text),
+    product_image.product_delete_image(integer, text) FROM PUBLIC;

@@ -129,7 +129,7 @@ gw_watchdog(void *arg)
 enum
 {
 	ST_SAVE, ST_GET_IMAGE, ST_GET_RENDITION, ST_DELETE, ST_INFO_JSON, ST_INFO_ROWS, ST_PUT_JSON, ST_PUT_ROWS,
-	ST_HEALTH, ST_MAY_CALL, ST_GET_PART
+	ST_HEALTH, ST_MAY_CALL, ST_GET_PART, ST_SAVE_IF, ST_DELETE_IF
 };
 
 static const struct
@@ -177,6 +177,9 @@ static const struct
 	[ST_PUT_ROWS] = {"SELECT e.key, e.value FROM jsonb_each_text("
 	"product_image.product_put_image_info($1::int, $2::jsonb)) AS e", 2},
 	[ST_HEALTH] = {"SELECT 1", 0},
+	/* If-Match / If-None-Match, judged by the database in the write itself (412: PI412) */
+	[ST_SAVE_IF] = {"SELECT product_image.product_save_image($1::int, $2::bytea, $3::text, $4::text)", 4},
+	[ST_DELETE_IF] = {"SELECT product_image.product_delete_image($1::int, $2::text)", 2},
 	/*
 	 * Before a body is read: may the request's role call the function at
 	 * all?  PostgreSQL judges; a function it does not know lets the call
@@ -1381,9 +1384,9 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 static enum MHD_Result
 handle_save(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 {
-	const char *values[2];
-	int			lengths[2] = {0, 0};
-	int			formats[2] = {0, 1};
+	const char *values[4] = {NULL, NULL, NULL, NULL};
+	int			lengths[4] = {0, 0, 0, 0};
+	int			formats[4] = {0, 1, 0, 0};
 	PGresult   *res = NULL;
 	gw_error	err = {0};
 	size_t		len;
@@ -1401,8 +1404,21 @@ handle_save(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 	values[0] = r->id;
 	values[1] = (const char *) r->body;
 	lengths[1] = (int) r->body_len;
-	if (run(ST_SAVE, auth, values, lengths, formats, 0, &res, &err) != 0)
-		return send_error(conn, r, &err, NULL);
+	{
+		char	   *im = gw_etag_list(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+																	MHD_HTTP_HEADER_IF_MATCH));
+		char	   *inm = gw_etag_list(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+																	 MHD_HTTP_HEADER_IF_NONE_MATCH));
+		int			rc;
+
+		values[2] = im;
+		values[3] = inm;
+		rc = run(im || inm ? ST_SAVE_IF : ST_SAVE, auth, values, lengths, formats, 0, &res, &err);
+		free(im);
+		free(inm);
+		if (rc != 0)
+			return send_error(conn, r, &err, NULL);
+	}
 	body = gw_int_body(strtol(PQgetvalue(res, 0, 0), NULL, 10), r->fmt, &len);
 	PQclear(res);
 	if (body == NULL)
@@ -1472,11 +1488,15 @@ handle_info(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 static enum MHD_Result
 handle_delete(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth)
 {
-	const char *values[1] = {r->id};
+	char	   *im = gw_etag_list(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+																MHD_HTTP_HEADER_IF_MATCH));
+	const char *values[2] = {r->id, im};
 	PGresult   *res = NULL;
 	gw_error	err = {0};
+	int			rc = run(im ? ST_DELETE_IF : ST_DELETE, auth, values, NULL, NULL, 0, &res, &err);
 
-	if (run(ST_DELETE, auth, values, NULL, NULL, 0, &res, &err) != 0)
+	free(im);
+	if (rc != 0)
 		return send_error(conn, r, &err, NULL);
 	PQclear(res);
 	return send_buffer(conn, r, 204, NULL, (void *) "", 0, MHD_RESPMEM_PERSISTENT, NULL);

@@ -25,6 +25,7 @@ static const struct
 	{"54000", 413},
 	{"54001", 400},				/* JSON nested past the server's stack depth */
 	{"P0002", 404},
+	{"PI412", 412},				/* If-Match / If-None-Match not met */
 	{"42501", 0},
 	{"28P01", 401}, {"28000", 401},
 	{"40001", 503}, {"40P01", 503},	/* the gateway retries once first */

@@ -218,3 +218,53 @@ product_get_image_part(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);
 }
+
+PG_FUNCTION_INFO_V1(product_delete_image_if);
+
+/*
+ * product_delete_image(product_id int, if_match text) returns boolean: the
+ * delete only when the stored image has one of the ETags (or any, "*"),
+ * judged in the DELETE itself; else PI412 (HTTP 412), also when there is
+ * no image (RFC 9110: If-Match fails without a current representation).
+ */
+Datum
+product_delete_image_if(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[] = {INT4OID, TEXTOID};
+	Datum		args[2];
+	int32		product_id;
+	bool		deleted = false;
+	int			level;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	product_id = PG_GETARG_INT32(0);
+	if (PG_ARGISNULL(1))
+		PG_RETURN_DATUM(DirectFunctionCall1(product_delete_image, Int32GetDatum(product_id)));
+	level = PiEnter();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
+		plan = PrepareKept("WITH d AS (DELETE FROM product_image.blob b WHERE b.product_id OPERATOR(pg_catalog.=) $1 "
+						   "AND ($2 OPERATOR(pg_catalog.=) '*' OR pg_catalog.encode(b.sha256, 'hex') "
+						   "OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array($2, ','))) RETURNING 1) "
+						   "SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>) 0 FROM d", 2, argtypes);
+	args[0] = Int32GetDatum(product_id);
+	args[1] = PG_GETARG_DATUM(1);
+	if (PiProductVisible(product_id) &&
+		PiRunAsOwner(plan, args, NULL, false, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		bool		isnull;
+
+		deleted = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_finish();
+	PiLeave(level);
+	if (!deleted)
+		ereport(ERROR,
+				(errcode(MAKE_SQLSTATE('P', 'I', '4', '1', '2')),
+				 errmsg("the image of product %d is not the one the condition names", product_id),
+				 errhint("If-Match names the ETag the stored image must have.")));
+	PG_RETURN_BOOL(true);
+}

@@ -32,7 +32,7 @@
 
 PG_FUNCTION_INFO_V1(product_save_image);
 
-#define SAVE_NARGS 14
+#define SAVE_NARGS 16
 
 /* The lock plan names the product table: rebuilt when it changes. */
 typedef struct SaveCache
@@ -41,6 +41,8 @@ typedef struct SaveCache
 	SPIPlanPtr	lock_plan;		/* lock the product row, as the product table's owner */
 	SPIPlanPtr	resave_plan;	/* UPDATE the product's blob, as our owner */
 	SPIPlanPtr	insert_plan;	/* INSERT its first blob, as our owner */
+	SPIPlanPtr	create_plan;	/* INSERT only when there is none (If-None-Match) */
+	SPIPlanPtr	exists_plan;	/* is there a blob (a failed condition, or none)? */
 } SaveCache;
 
 static SaveCache cache;
@@ -66,6 +68,7 @@ FillParams(Datum *values, char *nulls, int32 product_id, Datum image, const pi_h
 	if (h->orientation == 0)
 		nulls[12] = 'n';
 	values[13] = PiCallerName();
+	nulls[14] = nulls[15] = 'n';	/* no If-Match, no If-None-Match */
 }
 
 #define SAVE_SET_LIST \
@@ -79,7 +82,7 @@ static void
 PrepareSavePlans(const PiProduct *p)
 {
 	static Oid	argtypes[SAVE_NARGS] = {INT4OID, BYTEAOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
-		INT4OID, INT4OID, TEXTOID, BOOLOID, INT4OID, BOOLOID, INT4OID, NAMEOID};
+		INT4OID, INT4OID, TEXTOID, BOOLOID, INT4OID, BOOLOID, INT4OID, NAMEOID, TEXTOID, TEXTOID};
 	Oid			lock_args[] = {INT8OID};
 	StringInfoData sql;
 
@@ -95,8 +98,19 @@ PrepareSavePlans(const PiProduct *p)
 		return;
 
 	resetStringInfo(&sql);
+	/*
+	 * $15, If-Match: "*" or ETags (the sha256 in hex) one of which the
+	 * stored image must have; $16, If-None-Match: "*" (there must be none)
+	 * or ETags it must not have.  Checked in the UPDATE itself, so a
+	 * concurrent save is waited for and the condition judged again.
+	 */
 	appendStringInfo(&sql, "UPDATE product_image.blob AS b SET " SAVE_SET_LIST
-					 "WHERE b.product_id OPERATOR(pg_catalog.=) $1 RETURNING b.blob_id");
+					 "WHERE b.product_id OPERATOR(pg_catalog.=) $1 "
+					 "AND ($15 IS NULL OR $15 OPERATOR(pg_catalog.=) '*' OR pg_catalog.encode(b.sha256, 'hex') "
+					 " OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array($15, ','))) "
+					 "AND ($16 IS NULL OR ($16 OPERATOR(pg_catalog.<>) '*' AND NOT pg_catalog.encode(b.sha256, 'hex') "
+					 " OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array($16, ',')))) "
+					 "RETURNING b.blob_id");
 	cache.resave_plan = PrepareKept(sql.data, SAVE_NARGS, argtypes);
 
 	resetStringInfo(&sql);
@@ -108,6 +122,27 @@ PrepareSavePlans(const PiProduct *p)
 					 "ON CONFLICT (product_id) DO UPDATE SET " SAVE_SET_LIST
 					 "RETURNING b.blob_id");
 	cache.insert_plan = PrepareKept(sql.data, SAVE_NARGS, argtypes);
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "INSERT INTO product_image.blob AS b (product_id, data, blob_size, "
+					 " original_size, mime_type, format, width, height, bit_depth, channels, color_type, "
+					 " has_alpha, frames, interlaced, orientation, sha256, created_by, updated_by) "
+					 "SELECT $1, $2, pg_catalog.octet_length($2), pg_catalog.octet_length($2), "
+					 " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, pg_catalog.sha256($2), $14, $14 "
+					 "WHERE $15 IS NULL OR $16 IS NULL "
+					 "ON CONFLICT (product_id) DO NOTHING RETURNING b.blob_id");
+	cache.create_plan = PrepareKept(sql.data, SAVE_NARGS, argtypes);
+	cache.exists_plan = PrepareKept("SELECT 1 FROM product_image.blob b "
+									"WHERE b.product_id OPERATOR(pg_catalog.=) $1", SAVE_NARGS, argtypes);
+}
+
+static void
+PreconditionFailed(int32 product_id)
+{
+	ereport(ERROR,
+			(errcode(MAKE_SQLSTATE('P', 'I', '4', '1', '2')),
+			 errmsg("the image of product %d is not the one the condition names", product_id),
+			 errhint("If-Match names the ETag the stored image must have; If-None-Match: * asks that there be none.")));
 }
 
 /*
@@ -120,7 +155,7 @@ PrepareSavePlans(const PiProduct *p)
  * covers a concurrent first save of the same product.
  */
 static int32
-SaveBlob(int32 product_id, Datum image, const pi_header *h)
+SaveBlob(int32 product_id, Datum image, const pi_header *h, text *if_match, text *if_none_match)
 {
 	Datum		values[SAVE_NARGS];
 	char		nulls[SAVE_NARGS];
@@ -144,12 +179,38 @@ SaveBlob(int32 product_id, Datum image, const pi_header *h)
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("product %d does not exist", product_id)));
 	FillParams(values, nulls, product_id, image, h);
+	if (if_match)
+	{
+		values[14] = PointerGetDatum(if_match);
+		nulls[14] = ' ';
+	}
+	if (if_none_match)
+	{
+		values[15] = PointerGetDatum(if_none_match);
+		nulls[15] = ' ';
+	}
 
 	rc = PiRunAsOwner(cache.resave_plan, values, nulls, false, 1);
 	if (rc != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "saving the image failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 1)
 		return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	if (if_match || if_none_match)
+	{
+		/* no row updated: an image failing the condition, or none at all */
+		if (PiRunAsOwner(cache.exists_plan, values, nulls, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "saving the image failed");
+		if (SPI_processed > 0 || if_match)
+			PreconditionFailed(product_id);
+		/* none, and If-None-Match allows a first one: unless another came first */
+		rc = PiRunAsOwner(cache.create_plan, values, nulls, false, 1);
+		if (rc != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "saving the image failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed != 1)
+			PreconditionFailed(product_id);
+		return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
 
 	rc = PiRunAsOwner(cache.insert_plan, values, nulls, false, 1);
 	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
@@ -183,7 +244,9 @@ product_save_image(PG_FUNCTION_ARGS)
 	level = PiEnter();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	blob_id = SaveBlob(product_id, PointerGetDatum(image), &h);
+	blob_id = SaveBlob(product_id, PointerGetDatum(image), &h,
+					   PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_TEXT_PP(2) : NULL,
+					   PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_TEXT_PP(3) : NULL);
 	SPI_finish();
 	PiLeave(level);
 

@@ -473,6 +473,20 @@ header_has cache_rendition_no_cache 'Cache-Control: no-cache'
 expect cache_rendition_v 200 '' -- "$(url $A 40 Image)?w=20&v=$rtag2"
 header_has cache_rendition_v_immutable 'Cache-Control: max-age=31536000, immutable'
 
+# conditional writes: decided by the database in the write itself; 412 writes nothing
+expect cond_create 200 '' -- -X PUT --data-binary @"$FX/rgb.png" -H 'If-None-Match: *' "$(url $A 47 Image)"
+ctag=$(curl -s -D - -o /dev/null "$(url $A 47 Image)" | grep -i '^ETag:' | cut -d' ' -f2 | tr -d '\r')
+expect cond_create_again_412 412 '"code":"PI412"' -- -X PUT --data-binary @"$FX/rgb.jpg" -H 'If-None-Match: *' "$(url $A 47 Image)"
+expect cond_if_match_other_412 412 '' -- -X PUT --data-binary @"$FX/rgb.jpg" -H 'If-Match: "0123"' "$(url $A 47 Image)"
+expect cond_unchanged 200 '' -- "$(url $A 47 Image)"
+cmp -s "$TMP/body" "$FX/rgb.png" && ok || bad "cond: a 412 changed the image"
+expect cond_if_match 200 '' -- -X PUT --data-binary @"$FX/rgb.jpg" -H "If-Match: $ctag" "$(url $A 47 Image)"
+expect cond_if_match_stale_412 412 '' -- -X PUT --data-binary @"$FX/rgb.png" -H "If-Match: $ctag" "$(url $A 47 Image)"
+expect cond_delete_stale_412 412 '' -- -X DELETE -H "If-Match: $ctag" "$(url $A 47 Image)"
+expect cond_delete_any 204 '' -- -X DELETE -H 'If-Match: *' "$(url $A 47 Image)"
+expect cond_if_match_none_412 412 '' -- -X PUT --data-binary @"$FX/rgb.png" -H 'If-Match: *' "$(url $A 47 Image)"
+expect cond_nothing_left 404 '' -- "$(url $A 47 Image)"
+
 # If-Modified-Since when there is no If-None-Match (wget -N)
 expect ims_original 200 '' -- "$(url $A 40 Image)"
 lm=$(grep -i '^Last-Modified:' "$TMP/headers" | cut -d' ' -f2- | tr -d '\r')

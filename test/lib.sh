@@ -101,7 +101,9 @@ SELECT product_image.attach('product');
 GRANT USAGE ON SCHEMA product_image TO pi_writer, pi_reader;
 GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
                           product_image.product_put_image_info(integer, jsonb),
-                          product_image.product_delete_image(integer) TO pi_writer;
+                          product_image.product_delete_image(integer),
+                          product_image.product_save_image(integer, bytea, text, text),
+                          product_image.product_delete_image(integer, text) TO pi_writer;
 -- which products each role may see (row-level security applies); no right on product_image's tables
 GRANT SELECT ON product TO pi_writer, pi_reader;
 SQL
