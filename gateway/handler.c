@@ -1143,6 +1143,7 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 	const gw_rendition *rd = &r->rendition;
 	char		slice[16];
 	const char *values[6] = {r->id, tags ? tags : "", slice};
+	int			has_inm = tags != NULL;	/* tags is freed before the answer is built */
 	int			which = ST_GET_IMAGE;
 	PGresult   *res = NULL;
 	gw_error	err = {0};
@@ -1260,7 +1261,7 @@ handle_get_image(struct MHD_Connection *conn, gw_request *r, const gw_auth *auth
 	{
 		const char *ims = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 													  MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
-		time_t		since = ims && !tags && lastmod[0] ? http_time(ims) : (time_t) -1;
+		time_t		since = ims && !has_inm && lastmod[0] ? http_time(ims) : (time_t) -1;
 		time_t		modified = since >= 0 ? http_time(lastmod) : (time_t) -1;
 
 		not_modified = since >= 0 && modified >= 0 && modified <= since;

@@ -129,21 +129,12 @@ PrepareSavePlans(const PiProduct *p)
 					 " has_alpha, frames, interlaced, orientation, sha256, created_by, updated_by) "
 					 "SELECT $1, $2, pg_catalog.octet_length($2), pg_catalog.octet_length($2), "
 					 " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, pg_catalog.sha256($2), $14, $14 "
-					 "WHERE $15 IS NULL OR $16 IS NULL "
 					 "ON CONFLICT (product_id) DO NOTHING RETURNING b.blob_id");
 	cache.create_plan = PrepareKept(sql.data, SAVE_NARGS, argtypes);
 	cache.exists_plan = PrepareKept("SELECT 1 FROM product_image.blob b "
 									"WHERE b.product_id OPERATOR(pg_catalog.=) $1", SAVE_NARGS, argtypes);
 }
 
-static void
-PreconditionFailed(int32 product_id)
-{
-	ereport(ERROR,
-			(errcode(MAKE_SQLSTATE('P', 'I', '4', '1', '2')),
-			 errmsg("the image of product %d is not the one the condition names", product_id),
-			 errhint("If-Match names the ETag the stored image must have; If-None-Match: * asks that there be none.")));
-}
 
 /*
  * Lock the product and refresh its blob, or insert the first one; return
@@ -202,13 +193,13 @@ SaveBlob(int32 product_id, Datum image, const pi_header *h, text *if_match, text
 		if (PiRunAsOwner(cache.exists_plan, values, nulls, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "saving the image failed");
 		if (SPI_processed > 0 || if_match)
-			PreconditionFailed(product_id);
+			PiPreconditionFailed(product_id);
 		/* none, and If-None-Match allows a first one: unless another came first */
 		rc = PiRunAsOwner(cache.create_plan, values, nulls, false, 1);
 		if (rc != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "saving the image failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed != 1)
-			PreconditionFailed(product_id);
+			PiPreconditionFailed(product_id);
 		return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 

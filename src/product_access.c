@@ -88,23 +88,29 @@ PrepareKept(const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
-/* The owner of product_image.blob: whom our statements on our tables run as. */
+/* A relation's owner. */
 static Oid
-Owner(void)
+RelOwner(Oid rel)
 {
-	Oid			nsp = get_namespace_oid("product_image", false);
-	Oid			rel = get_relname_relid("blob", nsp);
-	HeapTuple	tup;
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
 	Oid			owner;
 
-	if (!OidIsValid(rel))
-		elog(ERROR, "table product_image.blob is missing");
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for relation %u", rel);
 	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
 	return owner;
+}
+
+/* The owner of product_image.blob: whom our statements on our tables run as. */
+static Oid
+Owner(void)
+{
+	Oid			rel = get_relname_relid("blob", get_namespace_oid("product_image", false));
+
+	if (!OidIsValid(rel))
+		elog(ERROR, "table product_image.blob is missing");
+	return RelOwner(rel);
 }
 
 /* Run a plan as user, in a security-restricted operation. */
@@ -137,16 +143,7 @@ PiRunAsOwner(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, 
 int
 PiRunAsProductOwner(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count)
 {
-	HeapTuple	tup;
-	Oid			owner;
-
-	(void) PiGetProduct();
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(product.relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", product.relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return RunAs(owner, plan, values, nulls, read_only, count);
+	return RunAs(RelOwner(PiGetProduct()->relid), plan, values, nulls, read_only, count);
 }
 
 const PiProduct *
@@ -261,4 +258,14 @@ PiCopyOut(Datum varlena)
 	MemoryContextSwitchTo(old);
 	pfree(probe);
 	return out;
+}
+
+/* An If-Match / If-None-Match the stored image does not meet: PI412 (HTTP 412). */
+void
+PiPreconditionFailed(int32 product_id)
+{
+	ereport(ERROR,
+			(errcode(MAKE_SQLSTATE('P', 'I', '4', '1', '2')),
+			 errmsg("the image of product %d is not the one the condition names", product_id),
+			 errhint("If-Match names the ETag the stored image must have; If-None-Match: * asks that there be none.")));
 }

@@ -55,6 +55,7 @@ extern const PiProduct *PiGetProduct(void);
 extern bool PiProductVisible(int64 product_id);
 extern Datum PiCallerName(void);
 extern bytea *PiCopyOut(Datum varlena);
+extern void PiPreconditionFailed(int32 product_id) pg_attribute_noreturn();
 
 /* The rendition cache, as the owner, inside SPI (rendition_cache.c). */
 typedef struct PiCacheKey
