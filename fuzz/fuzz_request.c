@@ -1,14 +1,16 @@
 /*
  * fuzz_request.c
  *		libFuzzer target for the gateway's request handling, without a
- *		network: the pure parsers (method, route, Accept, Content-Type,
- *		If-None-Match) get the input as a string, and the whole input goes as
+ *		network: the pure parsers (method, the route table, Accept,
+ *		Content-Type, If-None-Match, Range, dates, origins, the multipart
+ *		epilogue) get the input as a string, and the whole input goes as
  *		one HTTP request through libmicrohttpd and our access handler over a
  *		socketpair (MHD_add_connection).  The database is unreachable on
  *		purpose, so requests that pass validation end in a fast 503.
  */
 #include "gateway.h"
-#include "handler.h"
+#include "lifecycle.h"
+#include "resources.h"
 
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -60,7 +62,7 @@ parsers(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	for (int m = GW_GET; m <= GW_OTHER; m++)
-		gw_parse_route((gw_method) m, s, &route);
+		gw_find_route((gw_method) m, s, &route);
 	(void) gw_parse_method(s);
 	(void) gw_negotiate(s);
 	(void) gw_accept_image_type(s);
@@ -72,6 +74,18 @@ parsers(const uint8_t *data, size_t size)
 	}
 	(void) gw_body_kind_of(s, &declared);
 	free(gw_etag_list(s));
+	{
+		uint64_t	first,
+					last;
+		gw_epilogue e;
+
+		(void) gw_parse_range(s, NULL, "\"x\"", size, &first, &last);
+		(void) gw_http_time(s);
+		(void) gw_origin_listed(s, "http://a");
+		(void) gw_cross_site("http://a", s, s, s);
+		gw_epilogue_init(&e, s);
+		(void) gw_epilogue_cut(&e, s, size);
+	}
 	(void) gw_unescape(s);
 	free(s);
 }

@@ -12,44 +12,6 @@
 #include <strings.h>
 #include <time.h>
 
-/* Decode standard base64; returns malloc'd NUL-terminated bytes or NULL. */
-static char *
-base64_decode(const char *in, size_t *outlen)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t		n = strlen(in),
-				o = 0;
-	unsigned	acc = 0;
-	int			bits = 0;
-	char	   *out = malloc(n / 4 * 3 + 4);
-
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-	{
-		const char *p;
-
-		if (in[i] == '=')
-			break;
-		p = strchr(tbl, in[i]);
-		if (p == NULL || in[i] == '\0')
-		{
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6) | (unsigned) (p - tbl);
-		bits += 6;
-		if (bits >= 8)
-		{
-			bits -= 8;
-			out[o++] = (char) ((acc >> bits) & 0xFF);
-		}
-	}
-	out[o] = '\0';
-	*outlen = o;
-	return out;
-}
-
 /*
  * A NumericDate claim (RFC 7519: a JSON number, fractions allowed).
  * Returns 1 with *out set, 0 when absent, -1 when present but not a number.
@@ -82,7 +44,8 @@ unauthorized(gw_error *err, const char *code, const char *message)
 }
 
 int
-gw_authenticate(const char *authz, gw_auth *auth, gw_error *err)
+gw_authenticate(const char *authz, const char *basic_user, const char *basic_password, gw_auth *auth,
+				gw_error *err)
 {
 	memset(auth, 0, sizeof(*auth));
 	if (authz == NULL || *authz == '\0')
@@ -179,28 +142,20 @@ gw_authenticate(const char *authz, gw_auth *auth, gw_error *err)
 
 	if (strncasecmp(authz, "Basic ", 6) == 0)
 	{
-		size_t		len = 0;
-		char	   *dec = base64_decode(authz + 6, &len);
-		char	   *colon;
-
-		if (dec == NULL || (colon = memchr(dec, ':', len)) == NULL || colon == dec ||
-			strlen(dec) != len)
+		/* decoded by libmicrohttpd (MHD_basic_auth_get_username_password) */
+		if (basic_user == NULL || basic_password == NULL || *basic_user == '\0')
 		{
-			free(dec);
 			unauthorized(err, "PGRST301", "malformed Basic credentials");
 			return -1;
 		}
-		if (colon[1] == '\0')
+		if (*basic_password == '\0')
 		{
 			/* libpq would take an empty password as none, and use another */
-			free(dec);
 			unauthorized(err, "PGRST301", "Basic credentials need a password");
 			return -1;
 		}
-		*colon = '\0';
-		auth->basic_user = strdup(dec);
-		auth->basic_password = strdup(colon + 1);
-		free(dec);
+		auth->basic_user = strdup(basic_user);
+		auth->basic_password = strdup(basic_password);
 		return 0;
 	}
 

@@ -4,6 +4,8 @@
  */
 #include "gateway.h"
 
+#include <time.h>
+
 gw_config	gw = {
 	.db_uri = NULL,
 	.listen_host = "127.0.0.1",
@@ -25,3 +27,12 @@ gw_config	gw = {
 	.read_own_writes_ms = 5000,
 	.quiet = 0,
 };
+
+int64_t
+gw_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

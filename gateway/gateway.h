@@ -41,28 +41,14 @@ typedef struct gw_config
 
 extern gw_config gw;
 
-/* ---- routes and negotiation (route.c): pure functions, no socket ---- */
-typedef enum gw_resource
-{
-	GW_RES_NONE = 0,			/* unknown path: 404 */
-	GW_RES_HEALTH,
-	GW_RES_IMAGE,				/* /api/v1/Product/{id}/Image */
-	GW_RES_IMAGE_INFO			/* /api/v1/Product/{id}/ImageInfo */
-} gw_resource;
+/* A monotonic clock in milliseconds (config.c). */
+extern int64_t gw_now_ms(void);
 
+/* ---- pure HTTP parsers (http_parse.c): functions of strings, no socket ---- */
 typedef enum gw_method
 {
 	GW_GET, GW_HEAD, GW_PUT, GW_POST, GW_DELETE, GW_OPTIONS, GW_OTHER
 } gw_method;
-
-typedef struct gw_route
-{
-	gw_resource resource;
-	int			bad_id;			/* the id segment is not an int32 */
-	int32_t		product_id;
-	const char *allow;			/* methods allowed on the resource */
-	int			method_allowed;
-} gw_route;
 
 typedef enum gw_format
 {
@@ -72,7 +58,12 @@ typedef enum gw_format
 } gw_format;
 
 extern gw_method gw_parse_method(const char *method);
-extern void gw_parse_route(gw_method method, const char *path, gw_route *route);
+/*
+ * Does path match pattern?  Segments compare without regard to case (ASP.NET's
+ * routes do not care); "{id}" matches any segment, parsed as an int32 into
+ * *id (*bad_id when it is none).  1 on a match.
+ */
+extern int	gw_match_path(const char *pattern, const char *path, int32_t *id, int *bad_id);
 extern gw_format gw_negotiate(const char *accept);
 /* Percent-decoding of the path and query (MHD_OPTION_UNESCAPE_CALLBACK). */
 extern size_t gw_unescape(char *s);
@@ -105,7 +96,48 @@ extern gw_body_kind gw_body_kind_of(const char *content_type, const char **decla
 /* If-None-Match as a comma-separated list of bare tags, "*", or NULL (malloc'd). */
 extern char *gw_etag_list(const char *if_none_match);
 
-/* ---- responses (respond.c) ---- */
+/*
+ * One byte range of a representation of size bytes, honoured only when
+ * If-Range is absent or is this (quoted) ETag: 1 with [*first, *last], 0
+ * for a whole answer, -1 when it cannot be satisfied (416).
+ */
+extern int	gw_parse_range(const char *range, const char *if_range, const char *etag,
+						   uint64_t size, uint64_t *first, uint64_t *last);
+/* An HTTP-date (IMF-fixdate) as seconds since the epoch, or -1. */
+extern int64_t gw_http_time(const char *s);
+/* Seconds since the epoch as an IMF-fixdate. */
+extern void gw_http_date(int64_t t, char *out, size_t outlen);
+/* Is origin in the comma-separated list?  1 listed, 2 by "*", 0 not. */
+extern int	gw_origin_listed(const char *list, const char *origin);
+/*
+ * Is this a request from another site (CSRF)?  Judged by Origin against our
+ * own scheme://Host and the listed origins, else by Sec-Fetch-Site.
+ */
+extern int	gw_cross_site(const char *list, const char *origin, const char *host,
+						  const char *sec_fetch_site);
+/* Is this a header field name of tchars (RFC 9110 5.1)? */
+extern int	gw_is_token(const char *s, size_t n);
+/* Is this Transfer-Encoding value exactly "chunked" (any case, optional blanks)? */
+extern int	gw_te_is_chunked(const char *v);
+
+/*
+ * Where a multipart body's close delimiter ends (RFC 2046: what follows is an
+ * epilogue, ignored), found across chunks with KMP.
+ */
+typedef struct gw_epilogue
+{
+	char		close[80];		/* "\r\n--BOUNDARY--" */
+	int			fail[80];		/* its KMP failure table */
+	int			len;			/* 0: no boundary known: nothing is cut */
+	int			match;			/* bytes of close matched so far */
+	int			done;			/* the close delimiter was read */
+} gw_epilogue;
+
+extern void gw_epilogue_init(gw_epilogue *e, const char *content_type);
+/* How many of these n bytes belong before the epilogue. */
+extern size_t gw_epilogue_cut(gw_epilogue *e, const char *data, size_t n);
+
+/* ---- errors (error.c): the SQLSTATE table and the bodies of errors ---- */
 typedef struct gw_error
 {
 	int			status;
@@ -121,7 +153,6 @@ extern char *gw_int_body(long value, gw_format fmt, size_t *len);
 extern void gw_error_set(gw_error *err, int status, const char *code, const char *message,
 						 const char *details, const char *hint);
 extern void gw_error_free(gw_error *err);
-extern char *gw_json_escape(const char *s);
 extern char *gw_xml_escape(const char *s);
 
 /* ---- database (db.c) ---- */
@@ -135,9 +166,10 @@ extern gw_conn *gw_pool_acquire(const char *user, const char *password, int repl
 extern int	gw_conn_is_replica(gw_conn *c);
 extern void gw_pool_release(gw_conn *c, int broken);
 extern PGconn *gw_conn_pg(gw_conn *c);
-/* Which statements are prepared on this connection. */
-extern int	gw_conn_is_prepared(gw_conn *c, int which);
-extern void gw_conn_set_prepared(gw_conn *c, int which);
+/* Which statements (by their slot, below GW_MAX_STATEMENTS) are prepared on this connection. */
+#define GW_MAX_STATEMENTS 64
+extern int	gw_conn_is_prepared(gw_conn *c, int slot);
+extern void gw_conn_set_prepared(gw_conn *c, int slot);
 
 /* ---- authentication (auth.c) ---- */
 typedef struct gw_auth
@@ -152,8 +184,12 @@ typedef struct gw_auth
 /* The authenticator's role name (--db-uri's user), or NULL (db.c). */
 extern const char *gw_authenticator(void);
 
-/* 0 on success; else fills err (401) and returns -1. */
-extern int	gw_authenticate(const char *authorization, gw_auth *auth, gw_error *err);
+/*
+ * The Authorization header's credentials (Basic's user and password as
+ * libmicrohttpd decoded them, or NULL) into auth: 0, or -1 with err (401).
+ */
+extern int	gw_authenticate(const char *authorization, const char *basic_user,
+							const char *basic_password, gw_auth *auth, gw_error *err);
 extern void gw_auth_free(gw_auth *auth);
 
 #endif							/* PI_GATEWAY_H */

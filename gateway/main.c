@@ -4,7 +4,7 @@
  *		graceful SIGTERM (stop accepting, finish in-flight requests, exit 0).
  */
 #include "gateway.h"
-#include "handler.h"
+#include "lifecycle.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -64,6 +64,31 @@ RESET product_image.max_pixels;
 SELECT image IS NOT NULL AS other_tag_sends_bytes
 FROM product_image.product_get_image_rendition(101, 12, 12, 'png', NULL, 'x' || :'tag');
 
+-- What HTTP headers need, in the same call: the bytes' time and the answer's size.
+-- An original larger than max_bytes is left unread (image NULL, its size told);
+-- not modified: image and size NULL.  Placeholders have no time.
+SELECT octet_length(image) = size AS size_of_bytes, size = octet_length(fx('noise.jpg')) AS original_size,
+       modified IS NOT NULL AS has_time
+FROM product_image.product_get_image_rendition(101);
+SELECT image IS NULL AS left_unread, size = octet_length(fx('noise.jpg')) AS size_told, etag IS NOT NULL AS etag_told
+FROM product_image.product_get_image_rendition(101, max_bytes => 100);
+SELECT image IS NOT NULL AS small_enough FROM product_image.product_get_image_rendition(101, max_bytes => 10000000);
+SELECT image IS NOT NULL AS renditions_not_left_unread, size = octet_length(image) AS rendition_size
+FROM product_image.product_get_image_rendition(101, 12, 12, max_bytes => 1);
+SELECT image IS NULL AND size IS NULL AS not_modified_no_size
+FROM product_image.product_get_image_rendition(101, if_none_match => '*', max_bytes => 100);
+SELECT modified IS NULL AS placeholder_no_time, size > 0 AS placeholder_size
+FROM product_image.product_get_image_rendition(109, if_blank => 'SrNoPhoto');
+-- The time moves with new bytes only: not with an ImageInfo edit, nor a re-save of the same bytes.
+SELECT modified AS t0 FROM product_image.product_get_image_rendition(108) \gset
+SELECT pg_sleep(0.01);
+SELECT product_image.product_put_image_info(108, '{"Description": "edited"}') IS NOT NULL AS info_edited;
+SELECT product_image.product_save_image(108, fx('tiny.png')) > 0 AS same_bytes_again;
+SELECT modified = :'t0' AS time_kept FROM product_image.product_get_image_rendition(108);
+SELECT product_image.product_save_image(108, fx('half_clear.png')) > 0 AS new_bytes;
+SELECT modified > :'t0' AS time_moved FROM product_image.product_get_image_rendition(108);
+SELECT product_image.product_save_image(108, fx('tiny.png')) > 0 AS restored;
+
 -- Errors: 22023 for sides and names, the decoder's SQLSTATEs for images.
 SELECT try($$SELECT product_image.product_get_image(101, 0, 10, NULL, NULL)$$) AS zero_w;
 SELECT try($$SELECT product_image.product_get_image(101, 10, 4097, NULL, NULL)$$) AS h_over_max;

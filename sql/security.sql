@@ -349,7 +349,17 @@ DROP SCHEMA product_image CASCADE;
 CREATE EXTENSION product_image VERSION '0.1.0';
 REVOKE EXECUTE ON FUNCTION product_image.postgrest_get_image() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION product_image.postgrest_get_image() TO regress_sec_writer;
+-- 0.4.0 creates the rendition functions again (a new result type): the
+-- privileges an administrator gave them are carried over
+ALTER EXTENSION product_image UPDATE TO '0.3.0';
+REVOKE EXECUTE ON FUNCTION product_image.product_get_image_rendition(integer, integer, integer, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION product_image.product_get_image_rendition(integer, integer, integer, text, text, text) TO regress_sec_writer;
+GRANT EXECUTE ON FUNCTION product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text) TO regress_sec_reader;
 ALTER EXTENSION product_image UPDATE;
+SELECT has_function_privilege('regress_sec_anon', 'product_image.product_get_image_rendition(integer, integer, integer, text, text, text, bigint)', 'EXECUTE') AS rendition_public,
+       has_function_privilege('regress_sec_writer', 'product_image.product_get_image_rendition(integer, integer, integer, text, text, text, bigint)', 'EXECUTE') AS rendition_writer,
+       has_function_privilege('regress_sec_reader', 'product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text)', 'EXECUTE') AS partition_reader,
+       has_function_privilege('regress_sec_anon', 'product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text)', 'EXECUTE') AS partition_public;
 SELECT has_function_privilege('regress_sec_anon', 'product_image.postgrest_get_image(integer, integer, text, text)', 'EXECUTE') AS public_after_update,
        has_function_privilege('regress_sec_writer', 'product_image.postgrest_get_image(integer, integer, text, text)', 'EXECUTE') AS writer_after_update,
        extversion FROM pg_extension WHERE extname = 'product_image';

@@ -17,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -56,6 +57,7 @@ typedef struct RenderArgs
 typedef struct RenderPlans
 {
 	SPIPlanPtr	blob;			/* the image's row (data stays toasted until rendered) */
+	SPIPlanPtr	blob_modified;	/* the same and the bytes' time (0.4.0's data_updated) */
 	SPIPlanPtr	placeholder;
 } RenderPlans;
 
@@ -69,9 +71,9 @@ PreparePlans(void)
 
 	if (plans.placeholder != NULL)
 		return;
-	plans.blob = PrepareKept("SELECT b.format, b.sha256, b.width, b.height, b.orientation, b.data, b.blob_id "
-							 "FROM product_image.blob b WHERE b.product_id OPERATOR(pg_catalog.=) $1",
-							 1, lookup);
+#define BLOB_ROW(modified) "SELECT b.format, b.sha256, b.width, b.height, b.orientation, b.data, b.blob_id, " \
+	modified " FROM product_image.blob b WHERE b.product_id OPERATOR(pg_catalog.=) $1"
+	plans.blob = PrepareKept(BLOB_ROW("NULL::pg_catalog.timestamptz"), 1, lookup);
 	plans.placeholder = PrepareKept("SELECT p.image FROM product_image.placeholder p "
 									"WHERE p.name OPERATOR(pg_catalog.=) $1", 1, name);
 }
@@ -225,10 +227,15 @@ EtagListed(const char *list, const char *etag)
 }
 
 /* What a product_get_image_* call answers, before the row is built. */
+enum
+{
+	ANS_IMAGE, ANS_MIME_TYPE, ANS_ETAG, ANS_WIDTH, ANS_HEIGHT, ANS_MODIFIED, ANS_SIZE, ANS_COUNT
+};
 typedef struct Answer
 {
-	Datum		values[5];		/* image, mime_type, etag, width, height */
-	bool		nulls[5];
+	Datum		values[ANS_COUNT];
+	bool		nulls[ANS_COUNT];
+	int64		max_bytes;		/* an original larger than this is not read (0: any size) */
 } Answer;
 
 /* A text datum for the answer, out of SPI (in the caller's context). */
@@ -258,6 +265,7 @@ static void
 Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stored_w, uint32 stored_h,
 	  int orientation, const char *tag, bytea *sha, int32 blob_id, bool etag_only, const char *unless)
 {
+	int64		size = -1;		/* the answer's size, when known */
 	pi_format	out = WantsRendition(a) ? pi_render_format(source, a->type) : source;
 	int32		quality = WantsRendition(a) && out == PI_FORMAT_JPEG ? pi_jpeg_quality : 0;
 	uint32		ow = stored_w,
@@ -281,6 +289,12 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
 	else
 		etag = pstrdup(tag);
 	etag_only = etag_only || EtagListed(unless, etag);
+	if (!etag_only && !WantsRendition(a))
+	{
+		/* the stored size, without detoasting */
+		size = (int64) toast_raw_datum_size(src) - VARHDRSZ;
+		etag_only = ans->max_bytes > 0 && size > ans->max_bytes;
+	}
 
 	if (etag_only)
 		;
@@ -303,16 +317,20 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
 				PiCachePut(&k, result, width, height);
 		}
 	}
-	ans->values[0] = PointerGetDatum(result);
-	ans->values[1] = TextOut(pi_format_mime(out));
-	ans->values[2] = TextOut(etag);
-	ans->values[3] = Int32GetDatum(width);
-	ans->values[4] = Int32GetDatum(height);
-	for (int i = 0; i < 5; i++)
-		ans->nulls[i] = false;
-	ans->nulls[0] = etag_only;
+	if (result != NULL)
+		size = (int64) VARSIZE_ANY_EXHDR(result);
+	ans->values[ANS_IMAGE] = PointerGetDatum(result);
+	ans->values[ANS_MIME_TYPE] = TextOut(pi_format_mime(out));
+	ans->values[ANS_ETAG] = TextOut(etag);
+	ans->values[ANS_WIDTH] = Int32GetDatum(width);
+	ans->values[ANS_HEIGHT] = Int32GetDatum(height);
+	ans->values[ANS_SIZE] = Int64GetDatum(size);
+	ans->nulls[ANS_IMAGE] = result == NULL;
+	ans->nulls[ANS_MIME_TYPE] = ans->nulls[ANS_ETAG] = false;
 	/* a rendition not made: no size to tell */
-	ans->nulls[3] = ans->nulls[4] = etag_only && WantsRendition(a);
+	ans->nulls[ANS_WIDTH] = ans->nulls[ANS_HEIGHT] = etag_only && WantsRendition(a);
+	/* not modified (If-None-Match): no size; an original left unread: its size */
+	ans->nulls[ANS_SIZE] = size < 0 || (result == NULL && EtagListed(unless, etag));
 }
 
 /*
@@ -325,30 +343,42 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
  * is a product without an image.
  */
 static void
-GetRendition(FunctionCallInfo fcinfo, bool etag_only, Answer *ans)
+GetRendition(FunctionCallInfo fcinfo, bool etag_only, bool modified, Answer *ans)
 {
 	RenderArgs	a;
 	char	   *unless = NULL;
 	int			level;
 	Datum		arg;
 	bool		isnull;
+	SPIPlanPtr	blob;
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < ANS_COUNT; i++)
 		ans->nulls[i] = true;
+	ans->max_bytes = 0;
 	if (PG_ARGISNULL(0))
 		return;
 	ParseArgs(fcinfo, 1, 4, &a);
 	if (PG_NARGS() > 5 && !PG_ARGISNULL(5))
 		unless = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	if (PG_NARGS() > 6 && !PG_ARGISNULL(6))
+		ans->max_bytes = PG_GETARG_INT64(6);
 
 	level = PiEnter();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	PreparePlans();
+	/* 0.4.0's definition asks for the bytes' time, which its schema has */
+	if (modified && plans.blob_modified == NULL)
+	{
+		Oid			lookup[] = {INT4OID};
+
+		plans.blob_modified = PrepareKept(BLOB_ROW("b.data_updated"), 1, lookup);
+	}
+	blob = modified ? plans.blob_modified : plans.blob;
 	arg = PG_GETARG_DATUM(0);
 
 	if (PiProductVisible(DatumGetInt32(arg)) &&
-		PiRunAsOwner(plans.blob, &arg, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+		PiRunAsOwner(blob, &arg, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
 	{
 		HeapTuple	row = SPI_tuptable->vals[0];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
@@ -360,10 +390,25 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, Answer *ans)
 		int			orientation = isnull ? 0 : DatumGetInt32(o);
 		Datum		data = SPI_getbinval(row, desc, 6, &isnull);
 		int32		blob_id = DatumGetInt32(SPI_getbinval(row, desc, 7, &isnull));
+		Datum		changed = SPI_getbinval(row, desc, 8, &isnull);
 		char	   *hex = palloc(VARSIZE_ANY_EXHDR(sha) * 2 + 1);
 
 		hex[hex_encode(VARDATA_ANY(sha), VARSIZE_ANY_EXHDR(sha), hex)] = '\0';
+		{
+			/*
+			 * The bytes name their type, not a column (a hand-made UPDATE
+			 * could leave it wrong): the signature, read from the first
+			 * bytes alone of the (toasted) image.
+			 */
+			bytea	   *head = DatumGetByteaPSlice(data, 0, 64);
+			pi_format	f = pi_detect((const uint8_t *) VARDATA_ANY(head), VARSIZE_ANY_EXHDR(head));
+
+			if (f != PI_FORMAT_UNKNOWN)
+				source = f;
+		}
 		Serve(ans, &a, data, source, w, h, orientation, hex, sha, blob_id, etag_only, unless);
+		ans->values[ANS_MODIFIED] = changed;	/* by value */
+		ans->nulls[ANS_MODIFIED] = isnull;
 	}
 	else if (a.blank != BLANK_NULL)
 	{
@@ -393,8 +438,10 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, Answer *ans)
 }
 
 /*
- * product_get_image_rendition(product_id, w, h, type, if_blank,
- *		OUT image, OUT mime_type, OUT etag, OUT width, OUT height)
+ * product_get_image_rendition(product_id, w, h, type, if_blank, if_none_match
+ *		[, max_bytes], OUT image, OUT mime_type, OUT etag, OUT width, OUT height
+ *		[, OUT modified, OUT size]): the bracketed ones since 0.4.0; an older
+ *		definition gets the row it declares.
  */
 Datum
 product_get_image_rendition(PG_FUNCTION_ARGS)
@@ -404,8 +451,11 @@ product_get_image_rendition(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
+	if (tupdesc->natts != ANS_COUNT && tupdesc->natts != ANS_MODIFIED)
+		elog(ERROR, "product_get_image_rendition returns %d columns, expected %d",
+			 tupdesc->natts, ANS_COUNT);
 	tupdesc = BlessTupleDesc(tupdesc);
-	GetRendition(fcinfo, false, &ans);
+	GetRendition(fcinfo, false, tupdesc->natts == ANS_COUNT, &ans);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, ans.values, ans.nulls)));
 }
 
@@ -424,7 +474,7 @@ product_get_image_etag(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	GetRendition(fcinfo, true, &ans);
+	GetRendition(fcinfo, true, false, &ans);
 	out[0] = ans.values[2];
 	outnulls[0] = ans.nulls[2];
 	out[1] = ans.values[1];
@@ -438,7 +488,7 @@ product_get_image_bytes(PG_FUNCTION_ARGS)
 {
 	Answer		ans;
 
-	GetRendition(fcinfo, false, &ans);
+	GetRendition(fcinfo, false, false, &ans);
 	if (ans.nulls[0])
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(ans.values[0]);

@@ -61,25 +61,7 @@ done
 for o in $OBJS; do
     [ -f "$D/$o" ] || { echo "decoder floors: $D/$o was not built"; exit 1; }
 done
-for o in $OBJS; do
-    nm -g --defined-only "$D/$o" | awk -v o="$o" 'NF == 3 { print $3, o }'
-done | sort > "$TMP/defined"
-calls=0
-for o in $OBJS; do
-    fo=$(floor "$o")
-    nm -u "$D/$o" | awk '{ print $NF }' | sort > "$TMP/undef"
-    join "$TMP/undef" "$TMP/defined" > "$TMP/uses" || true
-    while read -r sym def; do
-        calls=$((calls + 1))
-        fd=$(floor "$def")
-        if [ "$def" = "$o" ] || [ "$fd" -ge "$fo" ]; then
-            echo "decoder floors: $o (floor $fo) uses $sym from $def (floor $fd)"
-            fail=1
-        fi
-    done < "$TMP/uses"
-    echo "$calls" > "$TMP/calls"
-done
-calls=$(cat "$TMP/calls")
+floors_check decoder "$D" $OBJS
 
 # each codec exports its table entry and nothing else
 codecs=0

@@ -92,7 +92,7 @@ SQL
 )
 echo "$out" | sed 's/^/dump_restore: /'
 psql -X -q -c "DROP DATABASE $PSRC" -c "DROP DATABASE $PDST"
-expected="version=0.3.0
+expected="version=0.4.0
 ids=1,5,9
 partition=0/4
 rendition=gif

@@ -108,3 +108,30 @@ GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
 GRANT SELECT ON product TO pi_writer, pi_reader;
 SQL
 }
+
+# floors_check NAME DIR OBJECT...: every symbol an object takes from another
+# of these objects (nm) is defined on a strictly lower floor, as the caller's
+# floor() function says; prints the violations, sets $fail, counts $calls.
+floors_check() {
+    _name=$1 _dir=$2
+    shift 2
+    for _o in "$@"; do
+        nm -g --defined-only "$_dir/$_o" | awk -v o="$_o" 'NF == 3 { print $3, o }'
+    done | sort > "$TMP/defined"
+    calls=0
+    for _o in "$@"; do
+        _fo=$(floor "$_o")
+        nm -u "$_dir/$_o" | awk '{ print $NF }' | sort > "$TMP/undef"
+        join "$TMP/undef" "$TMP/defined" > "$TMP/uses" || true
+        while read -r _sym _def; do
+            calls=$((calls + 1))
+            _fd=$(floor "$_def")
+            if [ "$_def" = "$_o" ] || [ "$_fd" -ge "$_fo" ]; then
+                echo "$_name floors: $_o (floor $_fo) uses $_sym from $_def (floor $_fd)"
+                fail=1
+            fi
+        done < "$TMP/uses"
+        echo "$calls $fail" > "$TMP/calls"
+    done
+    read -r calls fail < "$TMP/calls"
+}

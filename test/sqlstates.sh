@@ -6,7 +6,7 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 GW=${PI_GATEWAY:-$ROOT/gateway/product-image-gateway}
-exec /usr/bin/python3 - "$ROOT/README.md" "$GW" "$ROOT/gateway/respond.c" <<'PY'
+exec /usr/bin/python3 - "$ROOT/README.md" "$GW" "$ROOT/gateway/error.c" <<'PY'
 import re, subprocess, sys
 readme, gw, src_path = sys.argv[1:4]
 src = open(src_path).read()

@@ -105,6 +105,9 @@ extern const char *pi_format_mime(pi_format format);
 /* A type a user typed: any case, names and aliases ("JPG", "tif"); UNKNOWN otherwise. */
 extern pi_format pi_format_from_type_name(const char *name);
 
+/* The format of a MIME type (n bytes, any case) when renditions can be written in it. */
+extern pi_format pi_format_from_mime(const char *mime, size_t n);
+
 /* Nonzero when renditions can be written in the format (PNG, JPEG, GIF). */
 extern int	pi_format_encodes(pi_format format);
 

@@ -187,6 +187,24 @@ pi_format_mime(pi_format format)
 	return c ? c->mime_type : "application/octet-stream";
 }
 
+/* The format whose MIME type is these n bytes (any case), renditions of it writable: for Accept. */
+pi_format
+pi_format_from_mime(const char *mime, size_t n)
+{
+	for (const pi_codec *const *c = pi_codecs; mime != NULL && *c != NULL; c++)
+	{
+		const char *m = (*c)->mime_type;
+		size_t		i = 0;
+
+		while (i < n && m[i] != '\0' &&
+			   (mime[i] | 0x20) == (m[i] | 0x20) && (m[i] != '/' || mime[i] == '/'))
+			i++;
+		if (i == n && m[i] == '\0' && (*c)->encode != NULL)
+			return (*c)->format;
+	}
+	return PI_FORMAT_UNKNOWN;
+}
+
 /* Can renditions be written in this format? */
 int
 pi_format_encodes(pi_format format)

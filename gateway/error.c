@@ -1,10 +1,11 @@
 /*
- * respond.c
- *		SQLSTATE to HTTP status, and the bodies we send: PostgREST's error
+ * error.c
+ *		SQLSTATE to HTTP status, and the bodies of errors: PostgREST's error
  *		shape in JSON or XML, and ASP.NET's DataContract form for an int.
  */
 #include "gateway.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,40 +82,6 @@ gw_error_free(gw_error *err)
 	err->message = err->details = err->hint = NULL;
 }
 
-/* A JSON string literal (with quotes), or "null". */
-char *
-gw_json_escape(const char *s)
-{
-	size_t		n = 2;
-	char	   *out,
-			   *o;
-
-	if (s == NULL)
-		return strdup("null");
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-		n += (*p < 0x20 || *p == '"' || *p == '\\') ? 6 : 1;
-	out = malloc(n + 1);
-	if (out == NULL)
-		return NULL;
-	o = out;
-	*o++ = '"';
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-	{
-		if (*p == '"' || *p == '\\')
-		{
-			*o++ = '\\';
-			*o++ = (char) *p;
-		}
-		else if (*p < 0x20)
-			o += sprintf(o, "\\u%04x", *p);
-		else
-			*o++ = (char) *p;
-	}
-	*o++ = '"';
-	*o = '\0';
-	return out;
-}
-
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one. */
 static int
 utf8_len(const unsigned char *p)
@@ -140,6 +107,40 @@ utf8_len(const unsigned char *p)
 		return 4;
 	}
 	return 0;
+}
+
+/* A JSON string of s (null for NULL), with what is not UTF-8 left out. */
+static json_t *
+json_text(const char *s)
+{
+	json_t	   *j;
+	char	   *clean,
+			   *o;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	o = clean = malloc(strlen(s) + 1);
+	if (clean == NULL)
+		return json_null();
+	for (const unsigned char *p = (const unsigned char *) s; *p;)
+	{
+		int			n = utf8_len(p);
+
+		if (n == 0)
+			p++;
+		else
+		{
+			memcpy(o, p, (size_t) n);
+			o += n;
+			p += n;
+		}
+	}
+	*o = '\0';
+	j = json_string(clean);
+	free(clean);
+	return j ? j : json_null();
 }
 
 /*
@@ -221,17 +222,18 @@ gw_error_body(const gw_error *err, gw_format fmt, size_t *len)
 	}
 	else
 	{
-		char	   *c = gw_json_escape(err->code),
-				   *m = gw_json_escape(err->message),
-				   *d = gw_json_escape(err->details),
-				   *h = gw_json_escape(err->hint);
+		/* jansson: escaping, and the UTF-8 check (bytes that are not UTF-8 are left out) */
+		json_t	   *o = json_object();
 
-		n = asprintf(&body, "{\"code\":%s,\"message\":%s,\"details\":%s,\"hint\":%s}",
-					 c ? c : "null", m ? m : "null", d ? d : "null", h ? h : "null");
-		free(c);
-		free(m);
-		free(d);
-		free(h);
+		if (o == NULL)
+			return NULL;
+		json_object_set_new(o, "code", json_text(err->code));
+		json_object_set_new(o, "message", json_text(err->message));
+		json_object_set_new(o, "details", json_text(err->details));
+		json_object_set_new(o, "hint", json_text(err->hint));
+		body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(o);
+		n = body ? (int) strlen(body) : -1;
 	}
 	if (n < 0)
 		return NULL;

@@ -1,9 +1,12 @@
 /*
- * route.c
- *		Routes, methods, content negotiation: pure functions of strings, so
- *		they can be tested and fuzzed without a socket.
+ * http_parse.c
+ *		The HTTP parsers: methods, paths, content negotiation, ETag lists,
+ *		ranges, dates, origins, header tokens, the multipart epilogue.  Pure
+ *		functions of strings, so they can be tested and fuzzed without a
+ *		socket; they call nothing of the gateway's.
  */
 #include "gateway.h"
+#include "decode.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 gw_method
 gw_parse_method(const char *m)
@@ -61,47 +65,30 @@ parse_int32(const char *s, size_t n, int32_t *out)
 	return 0;
 }
 
-void
-gw_parse_route(gw_method method, const char *path, gw_route *r)
+int
+gw_match_path(const char *pattern, const char *path, int32_t *id, int *bad_id)
 {
-	static const char prefix[] = "/api/v1/Product/";
-	const char *id,
-			   *slash,
-			   *rest;
+	*bad_id = 0;
+	while (*pattern && *path)
+	{
+		size_t		pn = strcspn(pattern, "/"),
+					n = strcspn(path, "/");
 
-	memset(r, 0, sizeof(*r));
-	if (strcmp(path, "/health") == 0)
-	{
-		r->resource = GW_RES_HEALTH;
-		r->allow = "GET, HEAD, OPTIONS";
-		r->method_allowed = (method == GW_GET || method == GW_HEAD || method == GW_OPTIONS);
-		return;
+		if (pn == 4 && strncmp(pattern, "{id}", 4) == 0)
+		{
+			if (parse_int32(path, n, id) != 0)
+				*bad_id = 1;
+		}
+		else if (pn != n || strncasecmp(pattern, path, n) != 0)
+			return 0;
+		pattern += pn;
+		path += n;
+		if (*pattern != *path)
+			return 0;			/* one ends where the other goes on */
+		if (*pattern == '/')
+			pattern++, path++;
 	}
-	/* SuperOffice's routes are case-insensitive (ASP.NET); so are ours */
-	if (strncasecmp(path, prefix, sizeof(prefix) - 1) != 0)
-		return;
-	id = path + sizeof(prefix) - 1;
-	slash = strchr(id, '/');
-	if (slash == NULL)
-		return;
-	rest = slash + 1;
-	if (strcasecmp(rest, "Image") == 0)
-	{
-		r->resource = GW_RES_IMAGE;
-		r->allow = "GET, HEAD, PUT, POST, DELETE, OPTIONS";
-		r->method_allowed = method != GW_OTHER;
-	}
-	else if (strcasecmp(rest, "ImageInfo") == 0)
-	{
-		r->resource = GW_RES_IMAGE_INFO;
-		r->allow = "GET, HEAD, PUT, OPTIONS";
-		r->method_allowed = (method == GW_GET || method == GW_HEAD || method == GW_PUT ||
-							 method == GW_OPTIONS);
-	}
-	else
-		return;
-	if (parse_int32(id, (size_t) (slash - id), &r->product_id) != 0)
-		r->bad_id = 1;
+	return *pattern == '\0' && *path == '\0';
 }
 
 /* Does a media range (lowercase, no params) select this format? */
@@ -201,16 +188,15 @@ gw_negotiate(const char *accept)
 }
 
 /*
- * The image type an Accept header asks for, when it names image/jpeg,
- * image/png or image/gif above any wildcard (image/any or any/any): "JPEG",
- * "PNG" or "GIF"; ties go to the first listed.  NULL: no preference, the
+ * The image type an Accept header asks for, when it names the MIME type of
+ * a format renditions can be written in (image/jpeg, image/png, image/gif)
+ * above any wildcard (image/any or any/any): its name ("jpeg"); ties go to
+ * the first listed.  NULL: no preference, the
  * image keeps its own type.
  */
 const char *
 gw_accept_image_type(const char *accept)
 {
-	static const char *const types[][2] = {{"image/jpeg", "JPEG"}, {"image/png", "PNG"},
-	{"image/gif", "GIF"}};
 	const char *best = NULL,
 			   *p = accept,
 			   *range;
@@ -230,13 +216,12 @@ gw_accept_image_type(const char *accept)
 				wild_q = q;
 			continue;
 		}
-		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-			if (strlen(types[i][0]) == len && strncasecmp(range, types[i][0], len) == 0 &&
-				q > best_q)
-			{
-				best = types[i][1];
-				best_q = q;
-			}
+		/* the decoder's codec table: the types renditions can be written in */
+		if (pi_format_from_mime(range, len) != PI_FORMAT_UNKNOWN && q > best_q)
+		{
+			best = pi_format_name(pi_format_from_mime(range, len));
+			best_q = q;
+		}
 	}
 	return best_q > wild_q ? best : NULL;
 }
@@ -394,4 +379,194 @@ gw_unescape(char *s)
 	}
 	*o = '\0';
 	return (size_t) (o - s);
+}
+
+int
+gw_parse_range(const char *range, const char *if_range, const char *etag, uint64_t size,
+			   uint64_t *first, uint64_t *last)
+{
+	const char *p;
+	char	   *end;
+	unsigned long long a,
+				b;
+
+	if (range == NULL || strncmp(range, "bytes=", 6) != 0 || strchr(range, ',') != NULL)
+		return 0;				/* absent, another unit, or several ranges: the whole image */
+	if (if_range != NULL && strcmp(if_range, etag) != 0)
+		return 0;				/* an If-Range that is a date or another ETag: whole */
+	p = range + 6;
+	if (*p == '-')
+	{
+		errno = 0;
+		b = strtoull(p + 1, &end, 10);
+		if (end == p + 1 || *end != '\0' || errno)
+			return 0;
+		if (b == 0 || size == 0)
+			return -1;
+		*first = b >= size ? 0 : size - b;
+		*last = size - 1;
+		return 1;
+	}
+	errno = 0;
+	a = strtoull(p, &end, 10);
+	if (end == p || *end != '-' || errno)
+		return 0;
+	p = end + 1;
+	if (*p == '\0')
+		b = size ? size - 1 : 0;
+	else
+	{
+		b = strtoull(p, &end, 10);
+		if (*end != '\0' || errno || b < a)
+			return 0;
+		if (b >= size)
+			b = size - 1;
+	}
+	if (a >= size)
+		return -1;
+	*first = a;
+	*last = b;
+	return 1;
+}
+
+int64_t
+gw_http_time(const char *s)
+{
+	struct tm	tm = {0};
+	const char *end = s ? strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
+
+	return end && *end == '\0' ? (int64_t) timegm(&tm) : -1;
+}
+
+void
+gw_http_date(int64_t t, char *out, size_t outlen)
+{
+	time_t		tt = (time_t) t;
+	struct tm	tm;
+
+	out[0] = '\0';
+	if (gmtime_r(&tt, &tm) != NULL)
+		strftime(out, outlen, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+int
+gw_origin_listed(const char *p, const char *origin)
+{
+	size_t		n = origin ? strlen(origin) : 0;
+
+	if (p == NULL || n == 0)
+		return 0;
+	while (*p)
+	{
+		size_t		len;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		len = strcspn(p, ", ");
+		if (len == n && strncasecmp(p, origin, n) == 0)
+			return 1;
+		if (len == 1 && *p == '*')
+			return 2;
+		p += len;
+	}
+	return 0;
+}
+
+/*
+ * Same origin: our own scheme://Host.  A request with neither Origin nor
+ * Sec-Fetch-Site (curl, a server) is no browser's cross-site request.
+ * Listed origins are trusted; "*" is not (it may not send credentials
+ * either).
+ */
+int
+gw_cross_site(const char *list, const char *origin, const char *host, const char *site)
+{
+	if (origin != NULL)
+	{
+		const char *rest = strncasecmp(origin, "http://", 7) == 0 ? origin + 7
+			: strncasecmp(origin, "https://", 8) == 0 ? origin + 8 : NULL;
+
+		if (rest != NULL && host != NULL && strcasecmp(rest, host) == 0)
+			return 0;
+		return gw_origin_listed(list, origin) != 1;
+	}
+	if (site != NULL)
+		return strcasecmp(site, "cross-site") == 0 || strcasecmp(site, "same-site") == 0;
+	return 0;
+}
+
+int
+gw_is_token(const char *key, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned char ch = (unsigned char) key[i];
+
+		if (ch <= 0x20 || ch >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", ch))
+			return 0;
+	}
+	return n > 0;
+}
+
+int
+gw_te_is_chunked(const char *v)
+{
+	size_t		n;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strlen(v);
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return n == 7 && strncasecmp(v, "chunked", 7) == 0;
+}
+
+void
+gw_epilogue_init(gw_epilogue *e, const char *ct)
+{
+	const char *b = ct ? strcasestr(ct, "boundary=") : NULL;
+	size_t		n;
+	int			k = 0;
+
+	memset(e, 0, sizeof(*e));
+	if (b == NULL)
+		return;
+	b += 9;
+	if (*b == '"')
+		b++;
+	n = strcspn(b, "\";, \t");
+	if (n == 0 || n > 70)
+		return;
+	e->len = snprintf(e->close, sizeof(e->close), "\r\n--%.*s--", (int) n, b);
+	e->fail[0] = 0;
+	for (int i = 1; i < e->len; i++)
+	{
+		while (k > 0 && e->close[i] != e->close[k])
+			k = e->fail[k - 1];
+		if (e->close[i] == e->close[k])
+			k++;
+		e->fail[i] = k;
+	}
+}
+
+size_t
+gw_epilogue_cut(gw_epilogue *e, const char *data, size_t n)
+{
+	if (e->done)
+		return 0;
+	if (e->len == 0)
+		return n;
+	for (size_t i = 0; i < n; i++)
+	{
+		while (e->match > 0 && data[i] != e->close[e->match])
+			e->match = e->fail[e->match - 1];
+		if (data[i] == e->close[e->match])
+			e->match++;
+		if (e->match == e->len)
+		{
+			e->done = 1;
+			return i + 1;
+		}
+	}
+	return n;
 }

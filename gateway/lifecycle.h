@@ -1,9 +1,9 @@
 /*
- * handler.h
- *		The libmicrohttpd callbacks (handler.c), used by main.c.
+ * lifecycle.h
+ *		The libmicrohttpd callbacks (lifecycle.c), used by main.c.
  */
-#ifndef PI_GATEWAY_HANDLER_H
-#define PI_GATEWAY_HANDLER_H
+#ifndef PI_GATEWAY_LIFECYCLE_H
+#define PI_GATEWAY_LIFECYCLE_H
 
 #include <microhttpd.h>
 #include <stdatomic.h>

@@ -1,0 +1,58 @@
+/*
+ * statements.c
+ *		Every statement the gateway sends, as data: its SQL, its parameters,
+ *		and whether it reads or writes (replica routing).  Each is prepared
+ *		once per pooled connection, as the request's role, named gw<slot>.
+ */
+#include "call.h"
+
+/*
+ * SuperOffice's BlobEntity as a record, its fields in the order .NET's
+ * DataContractSerializer reads them: ordinal (alphabetical) order, as for a
+ * DataContract without explicit Order.  Replies in JSON and XML are both
+ * written from this record, so the two always carry the same fields.
+ */
+#define BLOB_ENTITY_RECORD \
+	"x(\"BlobId\" int, \"BlobSize\" int, \"ConceptualType\" text, \"CreatedBy\" text, " \
+	"\"CreatedDate\" text, \"Description\" text, \"ExtraInfo\" text, \"Format\" text, " \
+	"\"Frames\" int, \"Height\" int, \"IsEncrypted\" bool, \"IsZipped\" bool, \"MimeType\" text, " \
+	"\"OriginalSize\" int, \"Sha256\" text, \"UpdatedBy\" text, \"UpdatedDate\" text, \"Width\" int)"
+
+const gw_statement gw_statements[ST_COUNT] = {
+	[ST_SAVE] = {ST_SAVE, "SELECT product_image.product_save_image($1::int, $2::bytea)", 2, GW_WRITES},
+	/* If-Match / If-None-Match, judged by the database in the write itself (412: PI412) */
+	[ST_SAVE_IF] = {ST_SAVE_IF,
+	"SELECT product_image.product_save_image($1::int, $2::bytea, $3::text, $4::text)", 4, GW_WRITES},
+	/*
+	 * GET Image, the original (no w, h, type) or a rendition, in one call
+	 * (one snapshot, also on a partition behind a proxy).  Columns: type (from
+	 * the decoder's format table), ETag, the time the bytes last changed in
+	 * epoch seconds, the image, its size.  Image and size NULL: If-None-Match
+	 * ($6) named the ETag (304); image NULL and a size: an original larger than
+	 * $7 bytes, to stream.  No image: no row (404).
+	 */
+	[ST_GET_IMAGE] = {ST_GET_IMAGE, "SELECT r.mime_type, r.etag, "
+		"pg_catalog.floor(pg_catalog.date_part('epoch', r.modified))::bigint::text, r.image, r.size::text "
+		"FROM product_image.product_get_image_rendition($1::int, $2::int, $3::int, $4::text, $5::text, "
+		"nullif($6::text, ''), nullif($7::bigint, 0)) AS r WHERE r.etag IS NOT NULL", 7, GW_READS},
+	/* one slice of a streamed image, of the version with that ETag (types as the function has them) */
+	[ST_GET_PART] = {ST_GET_PART, "SELECT product_image.product_get_image_part($1, $2, $3, $4)", 4, GW_READS},
+	[ST_DELETE] = {ST_DELETE, "SELECT product_image.product_delete_image($1::int)", 1, GW_WRITES},
+	[ST_DELETE_IF] = {ST_DELETE_IF, "SELECT product_image.product_delete_image($1::int, $2::text)", 2,
+	GW_WRITES},
+	[ST_INFO] = {ST_INFO, "SELECT x.* FROM product_image.product_get_image_info($1::int) AS i "
+		"CROSS JOIN LATERAL jsonb_to_record(i) AS " BLOB_ENTITY_RECORD " WHERE i IS NOT NULL", 1, GW_READS},
+	[ST_PUT_INFO] = {ST_PUT_INFO, "WITH p AS (SELECT product_image.product_put_image_info($1::int, $2::jsonb) AS i) "
+		"SELECT x.* FROM p CROSS JOIN LATERAL jsonb_to_record(p.i) AS " BLOB_ENTITY_RECORD
+	" WHERE p.i IS NOT NULL", 2, GW_WRITES},
+	[ST_HEALTH] = {ST_HEALTH, "SELECT 1", 0, GW_NEUTRAL},
+	/*
+	 * Before a body is read: may the request's role call the function at
+	 * all?  PostgreSQL judges; a function it does not know lets the call
+	 * itself answer.
+	 */
+	[ST_MAY_CALL] = {ST_MAY_CALL, "SELECT coalesce(pg_catalog.has_function_privilege("
+		"pg_catalog.to_regprocedure($1::text), 'EXECUTE'), true)", 1, GW_NEUTRAL},
+};
+
+_Static_assert(ST_COUNT <= GW_MAX_STATEMENTS, "a connection tracks GW_MAX_STATEMENTS prepared statements");

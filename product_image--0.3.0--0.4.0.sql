@@ -1,0 +1,87 @@
+-- product_image 0.3.0 -> 0.4.0: one read path.
+-- product_get_image_rendition also answers what HTTP headers need: the time
+-- the image's bytes last changed (Last-Modified; an ImageInfo edit or a
+-- re-save of identical bytes does not move it) and the size of the answer,
+-- and leaves the bytes of an original larger than max_bytes to
+-- product_get_image_part (streamed in slices).
+\echo Use "ALTER EXTENSION product_image UPDATE TO '0.4.0'" to load this file. \quit
+
+ALTER TABLE product_image.blob ADD COLUMN data_updated timestamptz;
+UPDATE product_image.blob SET data_updated = updated;
+ALTER TABLE product_image.blob ALTER COLUMN data_updated SET DEFAULT pg_catalog.now(),
+    ALTER COLUMN data_updated SET NOT NULL;
+
+-- New bytes, a new time; the same bytes saved again keep theirs.  It runs as
+-- whoever writes the row (the table's owner, from the save functions) and
+-- reads nothing but the row.
+CREATE FUNCTION product_image.blob_data_updated() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.sha256 IS DISTINCT FROM OLD.sha256 THEN
+        NEW.data_updated := pg_catalog.now();
+    END IF;
+    RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION product_image.blob_data_updated() FROM PUBLIC;
+CREATE TRIGGER blob_data_updated BEFORE UPDATE ON product_image.blob
+    FOR EACH ROW EXECUTE FUNCTION product_image.blob_data_updated();
+
+-- The functions whose result type changes are dropped and created again:
+-- their privileges (an administrator's GRANT to a proxy's login, a REVOKE
+-- from PUBLIC) are carried over, not reset.
+SELECT pg_catalog.set_config('pi_upgrade.keep_acl_' || p.proname, coalesce(p.proacl::text, ''), true)
+  FROM pg_catalog.pg_proc p
+ WHERE p.oid IN ('product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text)'::regprocedure,
+                 'product_image.product_get_image_rendition(integer, integer, integer, text, text, text)'::regprocedure);
+DROP FUNCTION product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text);
+DROP FUNCTION product_image.product_get_image_rendition(integer, integer, integer, text, text, text);
+
+-- GET Image with SuperOffice's w, h, type and ifBlank (none of them: the
+-- original).  image is NULL when if_none_match names the ETag (size NULL
+-- too: answer 304), or when the original is larger than max_bytes (size
+-- says how large: read it with product_get_image_part, pinned to etag).
+-- modified: when the stored bytes last changed (NULL for a placeholder).
+CREATE FUNCTION product_image.product_get_image_rendition(
+    product_id integer, w integer DEFAULT NULL, h integer DEFAULT NULL,
+    type text DEFAULT NULL, if_blank text DEFAULT NULL, if_none_match text DEFAULT NULL,
+    max_bytes bigint DEFAULT NULL,
+    OUT image bytea, OUT mime_type text, OUT etag text, OUT width integer, OUT height integer,
+    OUT modified timestamptz, OUT size bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'product_get_image_rendition'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+-- What a proxy node calls (no streaming through a proxy: max_bytes is not passed).
+CREATE FUNCTION product_image.partition_get_image_rendition(
+    caller name, product_id integer, w integer, h integer, type text, if_blank text, if_none_match text,
+    OUT image bytea, OUT mime_type text, OUT etag text, OUT width integer, OUT height integer,
+    OUT modified timestamptz, OUT size bigint)
+RETURNS record LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM product_image.partition_enter(caller);
+    SELECT * INTO image, mime_type, etag, width, height, modified, size
+      FROM product_image.product_get_image_rendition(product_id, w, h, type, if_blank, if_none_match);
+END $$;
+REVOKE ALL ON FUNCTION product_image.partition_get_image_rendition(name, integer, integer, integer,
+    text, text, text) FROM PUBLIC;
+DO $$
+DECLARE
+    f regprocedure;
+    acl text;
+    g record;
+BEGIN
+    FOREACH f IN ARRAY ARRAY['product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text)',
+                     'product_image.product_get_image_rendition(integer, integer, integer, text, text, text, bigint)']::regprocedure[] LOOP
+        acl := pg_catalog.current_setting('pi_upgrade.keep_acl_' ||
+                                          (SELECT proname FROM pg_catalog.pg_proc WHERE oid = f));
+        CONTINUE WHEN acl = '';
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+        FOR g IN SELECT a.grantee FROM pg_catalog.aclexplode(acl::aclitem[]) a
+                  WHERE a.privilege_type = 'EXECUTE' LOOP
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f,
+                CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END);
+        END LOOP;
+    END LOOP;
+END
+$$;
