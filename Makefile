@@ -24,7 +24,7 @@ OPTFLAGS ?= -O2
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -Werror
 PG_CFLAGS = $(OPTFLAGS)
-SHLIB_LINK = -lpng -ljpeg -lgif -ltiff -lm
+SHLIB_LINK = $(PI_DECODE_LIBS)
 
 EXTRA_CLEAN = tools/pi-inspect src/decode/libpidecode.a
 

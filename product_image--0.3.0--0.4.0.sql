@@ -6,6 +6,16 @@
 -- product_get_image_part (streamed in slices).
 \echo Use "ALTER EXTENSION product_image UPDATE TO '0.4.0'" to load this file. \quit
 
+-- The formats the blob table accepts are the decoder's codec table's, so a
+-- new codec needs no constraint of its own.
+CREATE FUNCTION product_image.format_mime_type(format text) RETURNS text
+AS 'MODULE_PATHNAME', 'format_mime_type'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+ALTER TABLE product_image.blob DROP CONSTRAINT blob_format_check,
+    DROP CONSTRAINT blob_mime_type_of_format,
+    ADD CONSTRAINT blob_format_known
+        CHECK (product_image.format_mime_type(format) IS NOT DISTINCT FROM mime_type);
+
 ALTER TABLE product_image.blob ADD COLUMN data_updated timestamptz;
 UPDATE product_image.blob SET data_updated = updated;
 ALTER TABLE product_image.blob ALTER COLUMN data_updated SET DEFAULT pg_catalog.now(),

@@ -47,3 +47,21 @@ image_info(PG_FUNCTION_ARGS)
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }
+
+PG_FUNCTION_INFO_V1(format_mime_type);
+
+/*
+ * format_mime_type(format text): the MIME type of a stored format name
+ * ("png"), from the decoder's codec table; NULL for a name it does not know.
+ * The blob table's CHECK constraint reads it, so a new codec needs no
+ * constraint of its own.
+ */
+Datum
+format_mime_type(PG_FUNCTION_ARGS)
+{
+	pi_format	f = pi_format_from_name(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+
+	if (f == PI_FORMAT_UNKNOWN)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(pi_format_mime(f)));
+}

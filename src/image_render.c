@@ -333,9 +333,72 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
 	ans->nulls[ANS_SIZE] = size < 0 || (result == NULL && EtagListed(unless, etag));
 }
 
+/* Case 1: the product's stored image, in the row the blob plan found (inside SPI). */
+static void
+ServeStored(Answer *ans, const RenderArgs *a, bool etag_only, const char *unless)
+{
+	bool		isnull;
+	HeapTuple	row = SPI_tuptable->vals[0];
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+	pi_format	source = pi_format_from_name(SPI_getvalue(row, desc, 1));
+	bytea	   *sha = DatumGetByteaPP(SPI_getbinval(row, desc, 2, &isnull));
+	uint32		w = (uint32) DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
+	uint32		h = (uint32) DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
+	Datum		o = SPI_getbinval(row, desc, 5, &isnull);
+	int			orientation = isnull ? 0 : DatumGetInt32(o);
+	Datum		data = SPI_getbinval(row, desc, 6, &isnull);
+	int32		blob_id = DatumGetInt32(SPI_getbinval(row, desc, 7, &isnull));
+	Datum		changed = SPI_getbinval(row, desc, 8, &isnull);
+	char	   *hex = palloc(VARSIZE_ANY_EXHDR(sha) * 2 + 1);
+
+	hex[hex_encode(VARDATA_ANY(sha), VARSIZE_ANY_EXHDR(sha), hex)] = '\0';
+	{
+		/*
+		 * The bytes name their type, not a column (a hand-made UPDATE
+		 * could leave it wrong): the signature, read from the first
+		 * bytes alone of the (toasted) image.
+		 */
+		bytea	   *head = DatumGetByteaPSlice(data, 0, 64);
+		pi_format	f = pi_detect((const uint8_t *) VARDATA_ANY(head), VARSIZE_ANY_EXHDR(head));
+
+		if (f != PI_FORMAT_UNKNOWN)
+			source = f;
+	}
+	Serve(ans, a, data, source, w, h, orientation, hex, sha, blob_id, etag_only, unless);
+	ans->values[ANS_MODIFIED] = changed;	/* by value */
+	ans->nulls[ANS_MODIFIED] = isnull;
+}
+
+/* Case 2: no image, an ifBlank placeholder, scaled like any image (inside SPI). */
+static void
+ServePlaceholder(Answer *ans, const RenderArgs *a, bool etag_only, const char *unless)
+{
+	bool		isnull;
+	const char *name = blank_names[a->blank];
+	Datum		n = CStringGetTextDatum(name);
+	Datum		src;
+	pi_header	h;
+
+	if (PiRunAsOwner(plans.placeholder, &n, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "placeholder \"%s\" is missing", name);
+	src = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	{
+		/* our own small images: the header alone, whatever the caller's limits */
+		pi_limits	limits = {(uint64_t) MaxAllocSize, (uint64_t) PI_DEFAULT_MAX_PIXELS, NULL, NULL};
+		bytea	   *img = DatumGetByteaPP(src);
+
+		if (pi_decode((const uint8_t *) VARDATA_ANY(img), VARSIZE_ANY_EXHDR(img), PI_MODE_HEADER,
+					  &limits, &h, NULL) != PI_OK)
+			elog(ERROR, "placeholder \"%s\" is not a valid image", name);
+	}
+	Serve(ans, a, src, h.format, h.width, h.height, h.orientation, name, NULL, 0,
+		  etag_only, unless);
+}
+
 /*
  * The rendition for product_id, w, h, type, if_blank (args 0..4) into ans:
- * image, mime_type, etag, width, height (all NULL: nothing).  etag_only: only
+ * image, mime_type, etag, width, height, modified, size (all NULL: nothing);
+ * arg 6, max_bytes, leaves a larger original unread.  etag_only: only
  * mime_type and etag are meant, nothing is read or rendered (an HTTP
  * revalidation answered 304 costs index lookups).  The same holds when arg
  * 5, if_none_match (a comma-separated list of ETags, or "*"), names the
@@ -349,7 +412,6 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, bool modified, Answer *ans
 	char	   *unless = NULL;
 	int			level;
 	Datum		arg;
-	bool		isnull;
 	SPIPlanPtr	blob;
 
 	for (int i = 0; i < ANS_COUNT; i++)
@@ -379,60 +441,9 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, bool modified, Answer *ans
 
 	if (PiProductVisible(DatumGetInt32(arg)) &&
 		PiRunAsOwner(blob, &arg, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
-	{
-		HeapTuple	row = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		pi_format	source = pi_format_from_name(SPI_getvalue(row, desc, 1));
-		bytea	   *sha = DatumGetByteaPP(SPI_getbinval(row, desc, 2, &isnull));
-		uint32		w = (uint32) DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
-		uint32		h = (uint32) DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
-		Datum		o = SPI_getbinval(row, desc, 5, &isnull);
-		int			orientation = isnull ? 0 : DatumGetInt32(o);
-		Datum		data = SPI_getbinval(row, desc, 6, &isnull);
-		int32		blob_id = DatumGetInt32(SPI_getbinval(row, desc, 7, &isnull));
-		Datum		changed = SPI_getbinval(row, desc, 8, &isnull);
-		char	   *hex = palloc(VARSIZE_ANY_EXHDR(sha) * 2 + 1);
-
-		hex[hex_encode(VARDATA_ANY(sha), VARSIZE_ANY_EXHDR(sha), hex)] = '\0';
-		{
-			/*
-			 * The bytes name their type, not a column (a hand-made UPDATE
-			 * could leave it wrong): the signature, read from the first
-			 * bytes alone of the (toasted) image.
-			 */
-			bytea	   *head = DatumGetByteaPSlice(data, 0, 64);
-			pi_format	f = pi_detect((const uint8_t *) VARDATA_ANY(head), VARSIZE_ANY_EXHDR(head));
-
-			if (f != PI_FORMAT_UNKNOWN)
-				source = f;
-		}
-		Serve(ans, &a, data, source, w, h, orientation, hex, sha, blob_id, etag_only, unless);
-		ans->values[ANS_MODIFIED] = changed;	/* by value */
-		ans->nulls[ANS_MODIFIED] = isnull;
-	}
+		ServeStored(ans, &a, etag_only, unless);
 	else if (a.blank != BLANK_NULL)
-	{
-		/* no image: a placeholder, scaled like any image */
-		const char *name = blank_names[a.blank];
-		Datum		n = CStringGetTextDatum(name);
-		Datum		src;
-		pi_header	h;
-
-		if (PiRunAsOwner(plans.placeholder, &n, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "placeholder \"%s\" is missing", name);
-		src = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		{
-			/* our own small images: the header alone, whatever the caller's limits */
-			pi_limits	limits = {(uint64_t) MaxAllocSize, (uint64_t) PI_DEFAULT_MAX_PIXELS, NULL, NULL};
-			bytea	   *img = DatumGetByteaPP(src);
-
-			if (pi_decode((const uint8_t *) VARDATA_ANY(img), VARSIZE_ANY_EXHDR(img), PI_MODE_HEADER,
-						  &limits, &h, NULL) != PI_OK)
-				elog(ERROR, "placeholder \"%s\" is not a valid image", name);
-		}
-		Serve(ans, &a, src, h.format, h.width, h.height, h.orientation, name, NULL, 0,
-			  etag_only, unless);
-	}
+		ServePlaceholder(ans, &a, etag_only, unless);
 	SPI_finish();
 	PiLeave(level);
 }
