@@ -95,3 +95,84 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- ImageInfo PUT with If-Match: the ImageInfo's ETag is the md5 of its JSON
+-- text; "*" or a comma-separated list, judged in the update itself (PI412).
+CREATE FUNCTION product_image.product_put_image_info(product_id integer, info jsonb, if_match text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'product_put_image_info'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION product_image.product_put_image_info(integer, jsonb, text) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- Sessions of the HTTP gateway's cookie login (POST /api/v1/Session), in the
+-- database so that every gateway sees them and a logout is real.  A session
+-- is opened by a role for itself, on a connection that role logged in with
+-- its password; the gateway's authenticator turns a session id into its role
+-- (and may become that role only when it is granted it) and ends sessions.
+-- ---------------------------------------------------------------------------
+CREATE TABLE product_image.session (
+    id       uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    role     name NOT NULL,
+    created  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires  timestamptz NOT NULL,
+    last_use timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+REVOKE ALL ON TABLE product_image.session FROM PUBLIC;
+
+-- A new session for the role that logged in (session_user), for ttl seconds
+-- (60 to a year); ended sessions are swept.  Callable by any role: it opens
+-- a session for the caller's own login, nobody else's.
+CREATE FUNCTION product_image.session_open(ttl integer) RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE id uuid;
+BEGIN
+    IF ttl IS NULL OR ttl < 60 OR ttl > 31536000 THEN
+        RAISE EXCEPTION 'a session lasts from 60 seconds to a year, not %', ttl USING ERRCODE = '22023';
+    END IF;
+    -- only for a login as itself: not after SET ROLE (a PostgREST request,
+    -- whose session user is the authenticator), not a superuser's or a
+    -- BYPASSRLS role's (the gateway refuses those logins too)
+    IF pg_catalog.current_setting('role') OPERATOR(pg_catalog.<>) 'none' OR
+       (SELECT r.rolsuper OR r.rolbypassrls FROM pg_catalog.pg_roles r
+         WHERE r.rolname OPERATOR(pg_catalog.=) SESSION_USER) THEN
+        RAISE EXCEPTION 'a session is opened by a login as itself, and not for a superuser'
+            USING ERRCODE = '42501';
+    END IF;
+    DELETE FROM product_image.session s WHERE s.expires OPERATOR(pg_catalog.<) pg_catalog.now();
+    INSERT INTO product_image.session (role, expires)
+    VALUES (SESSION_USER, pg_catalog.now() OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs => ttl))
+    RETURNING session.id INTO id;
+    RETURN id;
+END
+$$;
+
+-- The role of a live session (its last use noted, at most once a minute, and
+-- never on a standby); 28000 when there is none.  For the authenticator.
+CREATE FUNCTION product_image.session_role(id uuid) RETURNS name
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE r name;
+BEGIN
+    SELECT s.role INTO r FROM product_image.session s
+     WHERE s.id OPERATOR(pg_catalog.=) session_role.id AND s.expires OPERATOR(pg_catalog.>) pg_catalog.now();
+    IF r IS NULL THEN
+        RAISE EXCEPTION 'the session is invalid or has expired' USING ERRCODE = '28000';
+    END IF;
+    IF NOT pg_catalog.pg_is_in_recovery() THEN
+        UPDATE product_image.session s SET last_use = pg_catalog.now()
+         WHERE s.id OPERATOR(pg_catalog.=) session_role.id
+           AND s.last_use OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) interval '1 minute');
+    END IF;
+    RETURN r;
+END
+$$;
+
+-- End a session: true when there was one.  For the authenticator.
+CREATE FUNCTION product_image.session_close(id uuid) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM product_image.session s WHERE s.id OPERATOR(pg_catalog.=) session_close.id;
+    RETURN FOUND;
+END
+$$;
+REVOKE ALL ON FUNCTION product_image.session_role(uuid), product_image.session_close(uuid) FROM PUBLIC;

@@ -43,11 +43,32 @@ unauthorized(gw_error *err, const char *code, const char *message)
 	gw_error_set(err, 401, code, message, NULL, NULL);
 }
 
+/* A signed session value (cookie or ticket) into auth->session: 0, or -1 with err. */
+static int
+session_of(const char *value, gw_auth *auth, gw_error *err)
+{
+	char		id[37];
+
+	if (gw.session_secret == NULL || gw_session_verify(value, id) != 0)
+	{
+		unauthorized(err, "28000", "the session is invalid or has expired");
+		return -1;
+	}
+	auth->session = strdup(id);
+	return auth->session ? 0 : -1;
+}
+
 int
-gw_authenticate(const char *authz, const char *basic_user, const char *basic_password, gw_auth *auth,
-				gw_error *err)
+gw_authenticate(const char *authz, const char *basic_user, const char *basic_password,
+				const char *session_cookie, gw_auth *auth, gw_error *err)
 {
 	memset(auth, 0, sizeof(*auth));
+	if ((authz == NULL || *authz == '\0') && session_cookie != NULL)
+	{
+		auth->had_credentials = 1;
+		auth->cookie = 1;
+		return session_of(session_cookie, auth, err);
+	}
 	if (authz == NULL || *authz == '\0')
 	{
 		if (gw.anon_role == NULL)
@@ -159,6 +180,10 @@ gw_authenticate(const char *authz, const char *basic_user, const char *basic_pas
 		return 0;
 	}
 
+	/* SuperOffice's third scheme: the ticket POST /api/v1/Session answered */
+	if (strncasecmp(authz, "SoTicket ", 9) == 0)
+		return session_of(authz + 9 + strspn(authz + 9, " "), auth, err);
+
 	unauthorized(err, "PGRST301", "unsupported authorization scheme");
 	return -1;
 }
@@ -172,5 +197,31 @@ gw_auth_free(gw_auth *auth)
 	if (auth->basic_password)
 		memset(auth->basic_password, 0, strlen(auth->basic_password));
 	free(auth->basic_password);
+	free(auth->session);
+	free(auth->headers);
+	free(auth->timezone);
 	memset(auth, 0, sizeof(*auth));
+}
+
+static int
+dup_into(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && *dst == NULL ? -1 : 0;
+}
+
+int
+gw_auth_copy(gw_auth *dst, const gw_auth *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->had_credentials = src->had_credentials;
+	if (dup_into(&dst->role, src->role) || dup_into(&dst->claims, src->claims) ||
+		dup_into(&dst->basic_user, src->basic_user) || dup_into(&dst->basic_password, src->basic_password) ||
+		dup_into(&dst->session, src->session) || dup_into(&dst->headers, src->headers) ||
+		dup_into(&dst->timezone, src->timezone))
+	{
+		gw_auth_free(dst);
+		return -1;
+	}
+	return 0;
 }

@@ -70,7 +70,7 @@ exec_simple(PGconn *pg, const char *sql, PGresult **failed)
 /* The steps of one request's transaction, sent as one pipeline. */
 enum
 {
-	STEP_BEGIN, STEP_TIMEOUT, STEP_ROLE, STEP_CLAIMS, STEP_PREPARE, STEP_CALL, STEP_COMMIT,
+	STEP_BEGIN, STEP_TIMEOUT, STEP_ROLE, STEP_CLAIMS, STEP_CONTEXT, STEP_PREPARE, STEP_CALL, STEP_COMMIT,
 	STEP_COUNT
 };
 
@@ -122,6 +122,15 @@ pipeline(gw_conn *c, const gw_statement *stmt, const gw_auth *auth, const char *
 	}
 	if (role_sql && PQsendQueryParams(pg, role_sql, 0, NULL, NULL, NULL, NULL, 0))
 		sent[nsent++] = STEP_ROLE;
+	else if (auth->session)
+	{
+		/* a session's role, looked up by the authenticator (28000 when the session is not valid) */
+		const char *session[1] = {auth->session};
+
+		if (PQsendQueryParams(pg, "SELECT pg_catalog.set_config('role', "
+							  "product_image.session_role($1), true)", 1, NULL, session, NULL, NULL, 0))
+			sent[nsent++] = STEP_ROLE;
+	}
 	if (auth->claims)
 	{
 		const char *claims[1] = {auth->claims};
@@ -129,6 +138,17 @@ pipeline(gw_conn *c, const gw_statement *stmt, const gw_auth *auth, const char *
 		if (PQsendQueryParams(pg, "SELECT pg_catalog.set_config('request.jwt.claims', $1, true)",
 							  1, NULL, claims, NULL, NULL, 0))
 			sent[nsent++] = STEP_CLAIMS;
+	}
+	if (auth->headers || auth->timezone)
+	{
+		/* request.headers as PostgREST sets it; SO-TimeZone (22023 for a zone PostgreSQL does not know) */
+		const char *context[2] = {auth->headers, auth->timezone};
+
+		if (PQsendQueryParams(pg, "SELECT pg_catalog.set_config('request.headers', coalesce($1, ''), true), "
+							  "pg_catalog.set_config('TimeZone', coalesce($2, "
+							  "pg_catalog.current_setting('TimeZone')), true)",
+							  2, NULL, context, NULL, NULL, 0))
+			sent[nsent++] = STEP_CONTEXT;
 	}
 	/* prepared as the request's role: the names resolve with its rights */
 	if (need_prepare && PQsendPrepare(pg, name, stmt->sql, stmt->nparams, NULL))
@@ -259,7 +279,9 @@ gw_call_timeout(const gw_statement *st, const gw_auth *auth, const char *const *
 		}
 		error_from_result(bad, pg, auth->had_credentials, err);
 		/* the role itself was refused: that is an authentication failure */
-		if (step == STEP_ROLE && err->status != 503)
+		if (step == STEP_ROLE && err->status != 503 && strcmp(err->code, "28000") == 0 && auth->session)
+			err->status = 401;	/* the session's own message: not valid, expired, or ended */
+		else if (step == STEP_ROLE && err->status != 503)
 		{
 			char		code[sizeof(err->code)];
 

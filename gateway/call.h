@@ -12,9 +12,9 @@
 
 typedef enum gw_access
 {
-	GW_NEUTRAL = 0,				/* the primary; no product's reads move there */
+	GW_NEUTRAL = 0,				/* the primary, and $1 is no product id */
 	GW_READS,					/* may be answered by a fit replica */
-	GW_WRITES					/* the product's next reads go to the primary for a while */
+	GW_WRITES					/* the product's ($1) next reads go to the primary for a while */
 } gw_access;
 
 typedef struct gw_statement
@@ -28,7 +28,7 @@ typedef struct gw_statement
 typedef enum gw_statement_id
 {
 	ST_SAVE, ST_SAVE_IF, ST_GET_IMAGE, ST_GET_PART, ST_DELETE, ST_DELETE_IF,
-	ST_INFO, ST_PUT_INFO, ST_HEALTH, ST_MAY_CALL,
+	ST_INFO, ST_PUT_INFO, ST_PUT_INFO_IF, ST_SESSION_OPEN, ST_SESSION_CLOSE, ST_HEALTH, ST_MAY_CALL,
 	ST_COUNT
 } gw_statement_id;
 

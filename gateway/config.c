@@ -4,6 +4,9 @@
  */
 #include "gateway.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 gw_config	gw = {
@@ -25,6 +28,7 @@ gw_config	gw = {
 	.rendition_max_age = 0,
 	.read_max_lag_ms = 5000,
 	.read_own_writes_ms = 5000,
+	.session_ttl = 8 * 3600,
 	.quiet = 0,
 };
 
@@ -35,4 +39,60 @@ gw_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --app-tokens: the accepted SO-AppToken values, sorted for bsearch */
+static char **app_tokens;
+static size_t n_app_tokens;
+static int	app_tokens_on;
+
+static int
+cmp_token(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int
+gw_load_app_tokens(const char *path)
+{
+	FILE	   *f = fopen(path, "r");
+	char	   *line = NULL;
+	size_t		cap = 0;
+	ssize_t		n;
+
+	if (f == NULL)
+		return -1;
+	while ((n = getline(&line, &cap, f)) >= 0)
+	{
+		char	   *t = line + strspn(line, " \t");
+		size_t		len = strcspn(t, " \t\r\n#");
+		char	  **grown;
+
+		if (len == 0)
+			continue;
+		t[len] = '\0';
+		grown = realloc(app_tokens, (n_app_tokens + 1) * sizeof(char *));
+		if (grown == NULL || (grown[n_app_tokens] = strdup(t)) == NULL)
+		{
+			free(line);
+			fclose(f);
+			return -1;
+		}
+		app_tokens = grown;
+		n_app_tokens++;
+	}
+	free(line);
+	fclose(f);
+	qsort(app_tokens, n_app_tokens, sizeof(char *), cmp_token);
+	app_tokens_on = 1;
+	return 0;
+}
+
+int
+gw_app_token_ok(const char *token)
+{
+	if (!app_tokens_on)
+		return 1;
+	return token != NULL && *token != '\0' &&
+		bsearch(&token, app_tokens, n_app_tokens, sizeof(char *), cmp_token) != NULL;
 }

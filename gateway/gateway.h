@@ -36,6 +36,10 @@ typedef struct gw_config
 	int			read_own_writes_ms;	/* after a write, that product reads the primary */
 	long		max_held_bytes;	/* whole answers queued at once, all connections */
 	const char *cors_origins;	/* origins browsers may call us from ("*": any), or NULL */
+	const char *session_secret; /* signs session cookies, or NULL: no sessions */
+	int			session_ttl;	/* seconds a session lasts */
+	const char *app_tokens_file;	/* --app-tokens, or NULL */
+	const char *locale_dir;		/* message catalogs, or NULL: beside the executable */
 	int			quiet;			/* no request log (the fuzz target) */
 } gw_config;
 
@@ -43,6 +47,10 @@ extern gw_config gw;
 
 /* A monotonic clock in milliseconds (config.c). */
 extern int64_t gw_now_ms(void);
+/* Read --app-tokens (one a line, # comments): 0, or -1 (config.c). */
+extern int	gw_load_app_tokens(const char *path);
+/* Is this SO-AppToken listed (always, without --app-tokens)? */
+extern int	gw_app_token_ok(const char *token);
 
 /* ---- pure HTTP parsers (http_parse.c): functions of strings, no socket ---- */
 typedef enum gw_method
@@ -137,6 +145,26 @@ extern void gw_epilogue_init(gw_epilogue *e, const char *content_type);
 /* How many of these n bytes belong before the epilogue. */
 extern size_t gw_epilogue_cut(gw_epilogue *e, const char *data, size_t n);
 
+/* ---- languages (i18n.c): gettext catalogs, one text domain per language ---- */
+
+/* Find the catalogs in dir (DIR/C.UTF-8/LC_MESSAGES/product-image-gateway.LANG.mo): 0, or -1. */
+extern int	gw_i18n_init(const char *dir);
+/* The language to answer in: SO-Language's when we have it, else Accept-Language's best, else "en". */
+extern const char *gw_language(const char *so_language, const char *accept_language);
+/* msgid in lang (itself when there is no translation). */
+extern const char *gw_tr(const char *lang, const char *msgid);
+
+/* ---- session tokens (session.c): HMAC-SHA256 with --session-secret ---- */
+
+/* "ID.SIGNATURE" for a session id (a UUID): the pi_session cookie and the SoTicket ticket. */
+extern int	gw_session_sign(const char *id, char *out, size_t outlen);
+/* The session id of a signed value whose signature holds: 0, or -1. */
+extern int	gw_session_verify(const char *value, char id[37]);
+/* The XSRF token of a session (43 characters). */
+extern int	gw_xsrf_token(const char *id, char out[44]);
+/* Is token the session's XSRF token (compared in constant time)? */
+extern int	gw_xsrf_ok(const char *id, const char *token);
+
 /* ---- errors (error.c): the SQLSTATE table and the bodies of errors ---- */
 typedef struct gw_error
 {
@@ -179,17 +207,28 @@ typedef struct gw_auth
 	char	   *claims;			/* JWT claims as JSON, or NULL */
 	char	   *basic_user;		/* Basic: log in as this user */
 	char	   *basic_password;
+	char	   *session;		/* a session cookie's or SoTicket's id: its role, as the database has it */
+	int			cookie;			/* the session came in the pi_session cookie: an ambient credential */
+	/* the request's context, set in its transaction */
+	char	   *headers;		/* request.headers: the request's headers as JSON, lower-case names */
+	char	   *timezone;		/* SO-TimeZone, or NULL */
 } gw_auth;
+
+/* A deep copy of auth (for answers that outlive the request): 0, or -1. */
+extern int	gw_auth_copy(gw_auth *dst, const gw_auth *src);
 
 /* The authenticator's role name (--db-uri's user), or NULL (db.c). */
 extern const char *gw_authenticator(void);
 
 /*
  * The Authorization header's credentials (Basic's user and password as
- * libmicrohttpd decoded them, or NULL) into auth: 0, or -1 with err (401).
+ * libmicrohttpd decoded them, or NULL), else the pi_session cookie, else the
+ * anonymous role, into auth: 0, or -1 with err (401; an invalid cookie never
+ * falls back to the anonymous role).
  */
 extern int	gw_authenticate(const char *authorization, const char *basic_user,
-							const char *basic_password, gw_auth *auth, gw_error *err);
+							const char *basic_password, const char *session_cookie, gw_auth *auth,
+							gw_error *err);
 extern void gw_auth_free(gw_auth *auth);
 
 #endif							/* PI_GATEWAY_H */

@@ -137,6 +137,20 @@ multipart_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *
 	(void) transfer_encoding;
 	if (key == NULL)
 		key = "";
+	/* ASP.NET's form field for the XSRF token: kept aside, bounded, never the image */
+	if (filename == NULL && strcmp(key, "__RequestVerificationToken") == 0)
+	{
+		size_t		have = strlen(r->form_xsrf);
+
+		if (off == 0)
+			have = r->form_xsrf[0] = '\0';
+		if (have + size < sizeof(r->form_xsrf))
+		{
+			memcpy(r->form_xsrf + have, data, size);
+			r->form_xsrf[have + size] = '\0';
+		}
+		return MHD_YES;
+	}
 	if (off == 0)
 	{
 		/* a new part begins (parts may share a field name: offsets tell them apart) */

@@ -11,6 +11,8 @@
 #include "resources.h"
 #include "call.h"
 
+#include <ctype.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +122,102 @@ gw_watchdog(void *arg)
 	return NULL;
 }
 
+static int
+unsafe(const gw_request *r)
+{
+	return r->method == GW_PUT || r->method == GW_POST || r->method == GW_DELETE;
+}
+
+/* Credentials a browser sends by itself: Basic, the session cookie, none (the anonymous role). */
+static int
+ambient(const gw_auth *a)
+{
+	return a->claims == NULL && (a->session == NULL || a->cookie);
+}
+
+/*
+ * A cookie session's unsafe request carries the session's XSRF token as
+ * X-XSRF-TOKEN, or (an HTML form) as the multipart field
+ * __RequestVerificationToken, checked once the body is read.
+ */
+static int
+xsrf_refused(struct MHD_Connection *conn, gw_request *r)
+{
+	const char *header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-XSRF-TOKEN");
+
+	if (!r->auth.cookie)
+		return 0;
+	if (header != NULL)
+		return !gw_xsrf_ok(r->auth.session, header);
+	if (r->body_kind == GW_BODY_MULTIPART)
+	{
+		r->xsrf_from_form = 1;
+		return 0;
+	}
+	return 1;
+}
+
+/* The request's headers as PostgREST passes them (request.headers): JSON, lower-case names. */
+static enum MHD_Result
+add_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	json_t	   *o = cls;
+	char		name[128];
+	size_t		n = strlen(key);
+
+	(void) kind;
+	if (n >= sizeof(name) || value == NULL)
+		return MHD_YES;
+	for (size_t i = 0; i <= n; i++)
+		name[i] = (char) tolower((unsigned char) key[i]);
+	/* credentials stay out of reach of SQL: they are the gateway's to check */
+	if (strcmp(name, "authorization") == 0 || strcmp(name, "cookie") == 0)
+		return MHD_YES;
+	{
+		json_t	   *v = json_string(value);	/* NULL for bytes that are not UTF-8: left out */
+
+		if (v != NULL)
+			json_object_set_new(o, name, v);
+	}
+	return MHD_YES;
+}
+
+/*
+ * Who the request is (Authorization, else the pi_session cookie, else the
+ * anonymous role) and its context for the database: its headers and
+ * SO-TimeZone.  0, or -1 with err (401).
+ */
+static int
+authenticate(struct MHD_Connection *conn, gw_request *r, gw_error *err)
+{
+	const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *tz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "SO-TimeZone");
+	char	   *password = NULL;
+	char	   *user = authz && strncasecmp(authz, "Basic ", 6) == 0
+		? MHD_basic_auth_get_username_password(conn, &password) : NULL;
+	int			rc = gw_authenticate(authz, user, password,
+									 MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "pi_session"),
+									 &r->auth, err);
+	json_t	   *headers;
+
+	if (password)
+		explicit_bzero(password, strlen(password));
+	MHD_free(user);
+	MHD_free(password);
+	if (rc != 0)
+		return -1;
+	r->authed = 1;
+	if (tz != NULL && *tz != '\0' && (r->auth.timezone = strdup(tz)) == NULL)
+		return -1;
+	if ((headers = json_object()) != NULL)
+	{
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header, headers);
+		r->auth.headers = json_dumps(headers, JSON_COMPACT);
+		json_decref(headers);
+	}
+	return 0;
+}
+
 /*
  * Authenticate from the headers, and for a request with a body ask the
  * database whether its role may call the function at all, all before a body
@@ -135,36 +233,29 @@ authorize(struct MHD_Connection *conn, gw_request *r)
 	PGresult   *res = NULL;
 	int			may;
 
-	{
-		const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-		char	   *password = NULL;
-		char	   *user = authz && strncasecmp(authz, "Basic ", 6) == 0
-			? MHD_basic_auth_get_username_password(conn, &password) : NULL;
-		int			rc = gw_authenticate(authz, user, password, &r->auth, &err);
-
-		if (password)
-			explicit_bzero(password, strlen(password));
-		MHD_free(user);
-		MHD_free(password);
-		if (rc != 0)
-			return gw_send_error(conn, r, &err, NULL);
-	}
-	r->authed = 1;
-	/*
-	 * A write that relies on ambient credentials (Basic, which a browser
-	 * resends by itself, or the anonymous role) from another site is a
-	 * cross-site request forgery: refused before its body is read.  A Bearer
-	 * token is sent by the page's own code, so it is no ambient credential.
-	 */
-	if ((r->method == GW_PUT || r->method == GW_POST || r->method == GW_DELETE) &&
-		r->auth.claims == NULL &&
-		gw_cross_site(gw.cors_origins, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"),
-					  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
-					  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site")))
-	{
-		gw_error_set(&err, 403, "42501", "a write from another site needs a Bearer token",
-					 "Its origin is neither this gateway's nor one of --cors-origins.", NULL);
+	if (authenticate(conn, r, &err) != 0)
 		return gw_send_error(conn, r, &err, NULL);
+	if (unsafe(r) && ambient(&r->auth))
+	{
+		/*
+		 * A write that relies on ambient credentials (Basic or the session
+		 * cookie, which a browser resends by itself, or the anonymous role)
+		 * from another site is a cross-site request forgery: refused before
+		 * its body is read.  A Bearer token or a SoTicket is sent by the
+		 * page's own code, so it is no ambient credential.
+		 */
+		if (gw_cross_site(gw.cors_origins, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"),
+						  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+						  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site")))
+		{
+			gw_error_set(&err, 403, "42501", "a write from another site needs a Bearer token",
+						 "Its origin is neither this gateway's nor one of --cors-origins.", NULL);
+			return gw_send_error(conn, r, &err, NULL);
+		}
+		if (xsrf_refused(conn, r))
+			return gw_fail(conn, r, 403, "42501", "the XSRF token is missing or does not match",
+						   "Send the XSRF-TOKEN cookie's value as X-XSRF-TOKEN, or as the form field "
+						   "__RequestVerificationToken.", NULL);
 	}
 	if (r->method != GW_PUT && r->method != GW_POST)
 		return MHD_YES;
@@ -244,6 +335,8 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url, const ch
 			r->cors = 0;
 	}
 
+	r->lang = gw_language(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "SO-Language"),
+						  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
 	if (atomic_load(&gw_open_connections) > gw.max_connections)
 		return gw_fail(conn, r, 503, "PGRST503", "too many connections", NULL, NULL);
 	if (def == NULL)
@@ -254,6 +347,10 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url, const ch
 		return gw_fail(conn, r, 400, "22P02", "productId must be a 32-bit integer", NULL, NULL);
 	if (r->method == GW_OPTIONS)
 		return answer_options(conn, r);
+	/* --app-tokens: the application must be one of those listed */
+	if (!def->public_route &&
+		!gw_app_token_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "SO-AppToken")))
+		return gw_fail(conn, r, 401, "PGRST301", "a listed SO-AppToken is required", NULL, NULL);
 	if (def->head_check && (def->head_check(conn, r) != MHD_YES || r->responded))
 		return r->responded ? MHD_YES : MHD_NO;
 	/* image bytes need no negotiation; everything else answers JSON or XML */
@@ -300,6 +397,17 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url, const ch
 	}
 	if (def->public_route)
 		return MHD_YES;
+	if (def->login && r->method == GW_POST)
+	{
+		/* no credentials yet; a login from another site is refused (login CSRF) */
+		if (gw_cross_site(gw.cors_origins, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"),
+						  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+						  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site")))
+			return gw_fail(conn, r, 403, "42501", "a login from another site is refused",
+						   "Its origin is neither this gateway's nor one of --cors-origins.", NULL);
+		r->authed = 1;
+		return MHD_YES;
+	}
 	return authorize(conn, r);
 }
 
@@ -322,6 +430,13 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 		clock_gettime(CLOCK_MONOTONIC, &r->start);
 		r->method = gw_parse_method(method);
 		r->method_name = strdup(method);
+		{
+			/* SO-AppToken: which application asked, for the access log */
+			const char *app = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "SO-AppToken");
+
+			if (app != NULL && *app != '\0')
+				r->app_token = strndup(app, 128);
+		}
 		r->path = strdup(url);
 		set_phase(conn, PHASE_BUSY);
 		r->in_first_call = 1;
@@ -376,6 +491,10 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 	gw_intake_end(r);
 	if (!r->authed && !r->route.def->public_route)
 		return MHD_NO;			/* cannot happen: the first call authenticated */
+	if (r->xsrf_from_form && !gw_xsrf_ok(r->auth.session, r->form_xsrf))
+		return gw_fail(conn, r, 403, "42501", "the XSRF token is missing or does not match",
+					   "Send the XSRF-TOKEN cookie's value as X-XSRF-TOKEN, or as the form field "
+					   "__RequestVerificationToken.", NULL);
 	return r->route.handler(conn, r);
 }
 
@@ -421,13 +540,19 @@ gw_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		char	   *m = log_escape(r->method_name ? r->method_name : "-");
 		char	   *p = log_escape(r->path ? r->path : "-");
 
-		fprintf(stderr, "%s %s %d %zu %zu %.1fms%s\n", m ? m : "?", p ? p : "?",
+		char	   *app = r->app_token ? log_escape(r->app_token) : NULL;
+
+		fprintf(stderr, "%s %s %d %zu %zu %.1fms%s%s%s\n", m ? m : "?", p ? p : "?",
 				r->status, r->bytes_in, r->bytes_out, ms,
-				toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+				toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)",
+				app ? " app=" : "", app ? app : "");
 		free(m);
 		free(p);
+		free(app);
 	}
 	gw_intake_free(r);
+	gw_reply_free(r);
+	free(r->app_token);
 	free(r->path);
 	free(r->method_name);
 	if (r->pending)

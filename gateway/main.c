@@ -91,6 +91,17 @@ static const opt_def options[] = {
 	{"cors-origins", "PRODUCT_IMAGE_CORS_ORIGINS", "ORIGINS", OPT_TEXT_OR_NONE, &gw.cors_origins, 0, 0,
 	"origins browsers may call the API from, comma-separated (https://shop.example), or *; "
 	"listed origins may send credentials, * may not (none)"},
+	{"session-secret", "PRODUCT_IMAGE_SESSION_SECRET", "S", OPT_TEXT, &gw.session_secret, 0, 0,
+	"signs the pi_session cookie and its XSRF token, at least 32 characters "
+	"(none: POST /api/v1/Session is refused)"},
+	{"session-ttl", "PRODUCT_IMAGE_SESSION_TTL", "SECONDS", OPT_INT, &gw.session_ttl, 60, 31536000,
+	"a session ends this long after its login (28800)"},
+	{"app-tokens", "PRODUCT_IMAGE_APP_TOKENS", "FILE", OPT_TEXT_OR_NONE, &gw.app_tokens_file, 0, 0,
+	"SO-AppToken values to accept, one a line, # comments; a request without one of them is 401 "
+	"(none: any or no token)"},
+	{"locale-dir", "PRODUCT_IMAGE_LOCALE_DIR", "DIR", OPT_TEXT, &gw.locale_dir, 0, 0,
+	"the message catalogs (DIR/C.UTF-8/LC_MESSAGES/product-image-gateway.LANG.mo) "
+	"(locale/ beside the executable)"},
 	{"read-db-uri", "PRODUCT_IMAGE_READ_DB_URI", "URI", OPT_TEXT_OR_NONE, &gw.read_db_uri, 0, 0,
 	"a streaming replica for GET routes; the primary serves them when it is down or behind"},
 	{"read-max-lag", "PRODUCT_IMAGE_READ_MAX_LAG", "MS", OPT_INT, &gw.read_max_lag_ms, 0, INT_MAX,
@@ -256,6 +267,34 @@ configure(int argc, char **argv)
 	{
 		fprintf(stderr, "product-image-gateway: --jwt-secret must be at least 32 characters\n");
 		exit(2);
+	}
+	if (gw.session_secret && strlen(gw.session_secret) < 32)
+	{
+		fprintf(stderr, "product-image-gateway: --session-secret must be at least 32 characters\n");
+		exit(2);
+	}
+	if (gw.app_tokens_file && gw_load_app_tokens(gw.app_tokens_file) != 0)
+	{
+		fprintf(stderr, "product-image-gateway: cannot read --app-tokens %s\n", gw.app_tokens_file);
+		exit(2);
+	}
+	{
+		/* the catalogs: --locale-dir, else locale/ beside the executable */
+		char		exe[4096],
+					dir[4200];
+		ssize_t		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		char	   *slash;
+
+		exe[n > 0 ? n : 0] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(dir, sizeof(dir), "%s/locale", exe);
+		if (gw_i18n_init(gw.locale_dir ? gw.locale_dir : dir) != 0)
+		{
+			fprintf(stderr, "product-image-gateway: no C.UTF-8 locale for the message catalogs\n");
+			exit(2);
+		}
 	}
 }
 

@@ -70,7 +70,7 @@ replica_fresh(PGconn *pg)
 gw_conn *
 gw_replica_acquire(const gw_statement *st, const gw_auth *auth, int32_t product_id, int *tried_replica, gw_error *err)
 {
-	if (gw.read_db_uri && st->access == GW_READS && !*tried_replica && !written_recently(product_id))
+	if (gw.read_db_uri && st->access == GW_READS && auth->session == NULL && !*tried_replica && !written_recently(product_id))
 	{
 		gw_error	ignored = {0};
 		gw_conn    *c = gw_pool_acquire(auth->basic_user, auth->basic_password, 1, &ignored);

@@ -70,6 +70,25 @@ gw_queue(struct MHD_Connection *conn, gw_request *r, unsigned int status, struct
 	return ret;
 }
 
+int
+gw_reply_header(gw_request *r, const char *name, const char *value)
+{
+	if (r->n_extra >= (int) (sizeof(r->extra) / sizeof(r->extra[0])))
+		return -1;
+	if ((r->extra[r->n_extra].value = strdup(value)) == NULL)
+		return -1;
+	r->extra[r->n_extra++].name = name;
+	return 0;
+}
+
+void
+gw_reply_free(gw_request *r)
+{
+	for (int i = 0; i < r->n_extra; i++)
+		free(r->extra[i].value);
+	r->n_extra = 0;
+}
+
 enum MHD_Result
 gw_send_buffer(struct MHD_Connection *conn, gw_request *r, int status, const char *ctype,
 			void *data, size_t len, enum MHD_ResponseMemoryMode mode, const char *allow)
@@ -88,9 +107,16 @@ gw_send_buffer(struct MHD_Connection *conn, gw_request *r, int status, const cha
 	gw_add_common_headers(resp, r);
 	if (allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	for (int i = 0; i < r->n_extra; i++)
+		MHD_add_response_header(resp, r->extra[i].name, r->extra[i].value);
+	/* the language of what a body says (an error's message: the language it is in) */
+	if (ctype)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_LANGUAGE,
+								r->content_lang ? r->content_lang : r->lang ? r->lang : "en");
 	if (status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-								"Bearer realm=\"product_image\", Basic realm=\"product_image\"");
+								"Bearer realm=\"product_image\", Basic realm=\"product_image\", "
+								"SoTicket realm=\"product_image\"");
 	/* an answer before the whole body was read: the rest is never read */
 	if (status == 503 || status == 413 || r->close || (r->has_body && !r->body_done))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -118,9 +144,31 @@ gw_send_error(struct MHD_Connection *conn, gw_request *r, gw_error *err, const c
 {
 	size_t		len = 0;
 	gw_format	fmt = r->fmt == GW_FMT_NONE ? GW_FMT_JSON : r->fmt;
-	char	   *body = gw_error_body(err, fmt, &len);
+	char	   *body;
 	enum MHD_Result ret;
+	const char *lang = r->lang ? r->lang : "en";
+	const char *m = gw_tr(lang, err->message);
 
+	/*
+	 * The request's language when the catalog has the message (the
+	 * gateway's own, and the database's that carry no value), else English,
+	 * and Content-Language says which.
+	 */
+	if (r->content_lang == NULL)	/* else the caller translated it */
+		r->content_lang = err->message == NULL || m != err->message ? lang : "en";
+	if (m != err->message)
+	{
+		/* copies first: an untranslated text is err's own, which gw_error_set frees */
+		char	   *tm = strdup(m),
+				   *td = err->details ? strdup(gw_tr(lang, err->details)) : NULL,
+				   *th = err->hint ? strdup(gw_tr(lang, err->hint)) : NULL;
+
+		gw_error_set(err, err->status, err->code, tm, td, th);
+		free(tm);
+		free(td);
+		free(th);
+	}
+	body = gw_error_body(err, fmt, &len);
 	if (body == NULL)
 		return MHD_NO;
 	ret = gw_send_buffer(conn, r, err->status, gw_ctype_of(fmt), body, len, MHD_RESPMEM_MUST_FREE, allow);
@@ -142,8 +190,10 @@ enum MHD_Result
 gw_fail_no_image(struct MHD_Connection *conn, gw_request *r)
 {
 	char		msg[64];
+	const char *format = gw_tr(r->lang, "product %d has no image");	/* c-format, checked by msgfmt */
 
-	snprintf(msg, sizeof(msg), "product %d has no image", r->route.product_id);
+	r->content_lang = strcmp(format, "product %d has no image") != 0 ? r->lang : "en";
+	snprintf(msg, sizeof(msg), format, r->route.product_id);
 	return gw_fail(conn, r, 404, "P0002", msg, NULL, NULL);
 }
 

@@ -32,6 +32,7 @@ typedef struct gw_route_def
 	const char *write_function; /* what PUT/POST call: EXECUTE is checked before the body */
 	gw_body_kind body;			/* GW_BODY_JSON: read as JSON whatever the label; else image or multipart */
 	int			public_route;	/* no authentication */
+	int			login;			/* POST logs in: no authentication, but no cross-site request either */
 	int			bytes;			/* GET and DELETE answer no JSON/XML: no 406 for them */
 } gw_route_def;
 
@@ -51,6 +52,7 @@ struct gw_request
 	gw_format	fmt;
 	char	   *path;
 	char	   *method_name;
+	char	   *app_token;		/* SO-AppToken (its first 128 bytes), for the log */
 	struct timespec start;
 	size_t		bytes_in;
 	size_t		bytes_out;
@@ -60,6 +62,8 @@ struct gw_request
 	int			has_body;		/* Content-Length > 0 or Transfer-Encoding */
 	int			body_done;		/* the whole body has been read */
 	int			authed;			/* auth holds the request's credentials */
+	int			xsrf_from_form; /* a cookie session's form: the token is a field of the body */
+	char		form_xsrf[64];	/* the __RequestVerificationToken field, when there is one */
 	gw_auth		auth;
 	gw_body_kind body_kind;
 	const char *declared;		/* image type the Content-Type names */
@@ -80,9 +84,21 @@ struct gw_request
 	struct MHD_Response *pending;	/* an answer held until the (empty) body is read */
 	unsigned int pending_status;
 	gw_rendition rendition;		/* GET Image's w, h, type, ifBlank (or Accept's type) */
+	struct
+	{
+		const char *name;
+		char	   *value;
+	}			extra[4];		/* headers for the reply gw_send_buffer sends (gw_reply_header) */
+	int			n_extra;
+	const char *lang;			/* the language to answer in (SO-Language, Accept-Language) */
+	const char *content_lang;	/* the language the reply's body is in, when it is not lang */
 };
 
 /* ---- replies (reply.c) ---- */
+
+/* A header (ETag, Set-Cookie, ...) for the reply the next gw_send_buffer sends: 0, or -1. */
+extern int	gw_reply_header(gw_request *r, const char *name, const char *value);
+extern void gw_reply_free(gw_request *r);
 
 /* Headers every answer of ours carries: nosniff, Vary, and CORS's. */
 extern void gw_add_common_headers(struct MHD_Response *resp, const gw_request *r);

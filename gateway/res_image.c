@@ -190,12 +190,6 @@ stream_free(void *cls)
 	free(s);
 }
 
-static char *
-dup_opt(const char *v)
-{
-	return v ? strdup(v) : NULL;
-}
-
 /* Read the slice that starts at off into s->res; -1 when it cannot be had. */
 static int
 stream_fetch(gw_stream *s, uint64_t off, gw_error *err)
@@ -265,12 +259,7 @@ stream_response(const gw_request *r, const char *etag, uint64_t base, uint64_t e
 	snprintf(s->etag, sizeof(s->etag), "%s", etag);
 	s->size = end;
 	s->base = base;
-	s->auth.had_credentials = r->auth.had_credentials;
-	s->auth.role = dup_opt(r->auth.role);
-	s->auth.claims = dup_opt(r->auth.claims);
-	s->auth.basic_user = dup_opt(r->auth.basic_user);
-	s->auth.basic_password = dup_opt(r->auth.basic_password);
-	if (stream_fetch(s, base, err) != 0)
+	if (gw_auth_copy(&s->auth, &r->auth) != 0 || stream_fetch(s, base, err) != 0)
 	{
 		stream_free(s);
 		return NULL;

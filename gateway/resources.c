@@ -30,6 +30,12 @@ static const gw_route_def routes[] = {
 		.write_function = "product_image.product_put_image_info(integer, jsonb)",
 		.body = GW_BODY_JSON,
 	},
+	{
+		/* POST logs in (no credentials needed, so not judged as a write of theirs); DELETE logs out */
+		.pattern = "/api/v1/Session", .allow = "POST, DELETE, OPTIONS",
+		.post = gw_session_login, .del = gw_session_logout, .login = 1,
+		.body = GW_BODY_JSON,
+	},
 };
 
 void

@@ -22,4 +22,8 @@ extern enum MHD_Result gw_image_delete(struct MHD_Connection *conn, gw_request *
 extern enum MHD_Result gw_info_get(struct MHD_Connection *conn, gw_request *r);
 extern enum MHD_Result gw_info_put(struct MHD_Connection *conn, gw_request *r);
 
+/* ---- /api/v1/Session (res_session.c) ---- */
+extern enum MHD_Result gw_session_login(struct MHD_Connection *conn, gw_request *r);
+extern enum MHD_Result gw_session_logout(struct MHD_Connection *conn, gw_request *r);
+
 #endif							/* PI_GATEWAY_RESOURCES_H */

@@ -18,6 +18,22 @@
 	"\"Frames\" int, \"Height\" int, \"IsEncrypted\" bool, \"IsZipped\" bool, \"MimeType\" text, " \
 	"\"OriginalSize\" int, \"Sha256\" text, \"UpdatedBy\" text, \"UpdatedDate\" text, \"Width\" int)"
 
+/*
+ * A date of the record: as stored (ISO 8601 in UTC, "Z"), or, when the
+ * parameter zoned is true, in the transaction's TimeZone (SO-TimeZone) with
+ * its offset.
+ */
+#define ZONED_DATE(col, zoned) \
+	"CASE WHEN " zoned "::boolean THEN pg_catalog.to_char(x.\"" col "\"::timestamptz, " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.USTZH:TZM') ELSE x.\"" col "\" END AS \"" col "\""
+
+/* The ImageInfo's ETag (the md5 of its JSON text, as the If-Match of a PUT checks it), then the record. */
+#define BLOB_ENTITY_SELECT(info, zoned) \
+	"SELECT pg_catalog.md5(" info "::text) AS etag, x.\"BlobId\", x.\"BlobSize\", x.\"ConceptualType\", " \
+	"x.\"CreatedBy\", " ZONED_DATE("CreatedDate", zoned) ", x.\"Description\", x.\"ExtraInfo\", " \
+	"x.\"Format\", x.\"Frames\", x.\"Height\", x.\"IsEncrypted\", x.\"IsZipped\", x.\"MimeType\", " \
+	"x.\"OriginalSize\", x.\"Sha256\", x.\"UpdatedBy\", " ZONED_DATE("UpdatedDate", zoned) ", x.\"Width\" "
+
 const gw_statement gw_statements[ST_COUNT] = {
 	[ST_SAVE] = {ST_SAVE, "SELECT product_image.product_save_image($1::int, $2::bytea)", 2, GW_WRITES},
 	/* If-Match / If-None-Match, judged by the database in the write itself (412: PI412) */
@@ -40,11 +56,23 @@ const gw_statement gw_statements[ST_COUNT] = {
 	[ST_DELETE] = {ST_DELETE, "SELECT product_image.product_delete_image($1::int)", 1, GW_WRITES},
 	[ST_DELETE_IF] = {ST_DELETE_IF, "SELECT product_image.product_delete_image($1::int, $2::text)", 2,
 	GW_WRITES},
-	[ST_INFO] = {ST_INFO, "SELECT x.* FROM product_image.product_get_image_info($1::int) AS i "
-		"CROSS JOIN LATERAL jsonb_to_record(i) AS " BLOB_ENTITY_RECORD " WHERE i IS NOT NULL", 1, GW_READS},
+	/* $2: dates in SO-TimeZone */
+	[ST_INFO] = {ST_INFO, BLOB_ENTITY_SELECT("i", "$2")
+		"FROM product_image.product_get_image_info($1::int) AS i "
+	"CROSS JOIN LATERAL jsonb_to_record(i) AS " BLOB_ENTITY_RECORD " WHERE i IS NOT NULL", 2, GW_READS},
 	[ST_PUT_INFO] = {ST_PUT_INFO, "WITH p AS (SELECT product_image.product_put_image_info($1::int, $2::jsonb) AS i) "
-		"SELECT x.* FROM p CROSS JOIN LATERAL jsonb_to_record(p.i) AS " BLOB_ENTITY_RECORD
-	" WHERE p.i IS NOT NULL", 2, GW_WRITES},
+		BLOB_ENTITY_SELECT("p.i", "$3") "FROM p CROSS JOIN LATERAL jsonb_to_record(p.i) AS " BLOB_ENTITY_RECORD
+	" WHERE p.i IS NOT NULL", 3, GW_WRITES},
+	/* $4 If-Match, judged by the database in the update itself (412: PI412) */
+	[ST_PUT_INFO_IF] = {ST_PUT_INFO_IF, "WITH p AS (SELECT product_image.product_put_image_info($1::int, "
+		"$2::jsonb, $4::text) AS i) "
+		BLOB_ENTITY_SELECT("p.i", "$3") "FROM p CROSS JOIN LATERAL jsonb_to_record(p.i) AS " BLOB_ENTITY_RECORD
+	" WHERE p.i IS NOT NULL", 4, GW_WRITES},
+	/* as the role that logged in with its password ($1: seconds); its id and its role */
+	[ST_SESSION_OPEN] = {ST_SESSION_OPEN, "SELECT product_image.session_open($1::int)::text, SESSION_USER", 1,
+	GW_NEUTRAL},
+	/* as the authenticator */
+	[ST_SESSION_CLOSE] = {ST_SESSION_CLOSE, "SELECT product_image.session_close($1::uuid)", 1, GW_NEUTRAL},
 	[ST_HEALTH] = {ST_HEALTH, "SELECT 1", 0, GW_NEUTRAL},
 	/*
 	 * Before a body is read: may the request's role call the function at

@@ -31,6 +31,7 @@ typedef enum BlobOp
 	OP_GET_IMAGE,
 	OP_GET_INFO,
 	OP_PUT_INFO,
+	OP_PUT_INFO_IF,
 	OP_CHECK_INFO,
 	OP_DELETE,
 	OP_DELETE_IF,
@@ -62,6 +63,15 @@ static const struct
 		" updated = pg_catalog.now(), updated_by = $3 "
 		"WHERE b.product_id" EQ "$1 RETURNING product_image.blob_entity(b)",
 	3, {INT4OID, JSONBOID, NAMEOID}, false, false},
+	/* $4 If-Match: "*" or ImageInfo ETags (the md5 of its JSON), judged in the UPDATE itself */
+	[OP_PUT_INFO_IF] = {"UPDATE product_image.blob AS b SET "
+		" description = product_image.image_info_text($2, 'Description', b.description), "
+		" extra_info = product_image.image_info_text($2, 'ExtraInfo', b.extra_info), "
+		" conceptual_type = product_image.image_info_text($2, 'ConceptualType', b.conceptual_type), "
+		" updated = pg_catalog.now(), updated_by = $3 "
+		"WHERE b.product_id" EQ "$1 AND ($4" EQ "'*' OR pg_catalog.md5(product_image.blob_entity(b)::pg_catalog.text)"
+		EQ "ANY (pg_catalog.string_to_array($4, ','))) RETURNING product_image.blob_entity(b)",
+	4, {INT4OID, JSONBOID, NAMEOID, TEXTOID}, false, false},
 	/* as the caller: the ImageInfo's shape ($1), whatever the product */
 	[OP_CHECK_INFO] = {"SELECT product_image.image_info_check($1)", 1, {JSONBOID}, true, false},
 	[OP_DELETE] = {"WITH d AS (DELETE FROM product_image.blob b WHERE b.product_id" EQ "$1 "
@@ -104,7 +114,7 @@ RunOp(BlobOp op, Datum *args, bool *isnull)
 	*isnull = true;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (op == OP_PUT_INFO &&
+	if ((op == OP_PUT_INFO || op == OP_PUT_INFO_IF) &&
 		SPI_execute_plan(OpPlan(OP_CHECK_INFO), &args[1], NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "checking the image info failed");
 	if (PiProductVisible(DatumGetInt32(args[0])))
@@ -156,13 +166,20 @@ product_get_image_info(PG_FUNCTION_ARGS)
 	return RunOpOrNull(fcinfo, OP_GET_INFO, &id);
 }
 
-/* product_put_image_info(product_id int, info jsonb) returns jsonb; P0002 when no image. */
+/*
+ * product_put_image_info(product_id int, info jsonb [, if_match text])
+ * returns jsonb; P0002 when no image.  With if_match ("*", or ImageInfo
+ * ETags: the md5 of the ImageInfo's JSON text), the update only when the
+ * ImageInfo is still one of them, judged in the UPDATE itself; else PI412
+ * (HTTP 412), also when there is no image.
+ */
 Datum
 product_put_image_info(PG_FUNCTION_ARGS)
 {
 	bool		isnull;
-	Datum		args[3];
+	Datum		args[4];
 	Datum		d;
+	bool		conditional = PG_NARGS() > 2 && !PG_ARGISNULL(2);
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -176,7 +193,11 @@ product_put_image_info(PG_FUNCTION_ARGS)
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = PG_GETARG_DATUM(1);
 	args[2] = PiCallerName();
-	d = RunOp(OP_PUT_INFO, args, &isnull);
+	if (conditional)
+		args[3] = PG_GETARG_DATUM(2);
+	d = RunOp(conditional ? OP_PUT_INFO_IF : OP_PUT_INFO, args, &isnull);
+	if (isnull && conditional)
+		PiPreconditionFailed(PG_GETARG_INT32(0));
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),

@@ -10,7 +10,7 @@
 #   4 statements.c, replica.c, call.h    statements as data; read replica routing
 #   3 auth.c                             JWT, Basic
 #   2 db.c                               the connection pool
-#   1 error.c                            the SQLSTATE table, error bodies
+#   1 error.c, i18n.c, session.c         the SQLSTATE table, error bodies; languages; session tokens
 #   0 config.c, http_parse.c, gateway.h  settings; pure HTTP parsers
 #
 # Includes: a file includes only headers on its floor or below.  Calls and
@@ -26,7 +26,7 @@ G=$ROOT/gateway
 floor() {
     case $1 in
         config.[co] | http_parse.[co] | gateway.h) echo 0 ;;
-        error.[co]) echo 1 ;;
+        error.[co] | i18n.[co] | session.[co]) echo 1 ;;
         db.[co]) echo 2 ;;
         auth.[co]) echo 3 ;;
         statements.[co] | replica.[co] | call.h) echo 4 ;;

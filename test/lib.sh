@@ -103,9 +103,14 @@ GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
                           product_image.product_put_image_info(integer, jsonb),
                           product_image.product_delete_image(integer),
                           product_image.product_save_image(integer, bytea, text, text),
-                          product_image.product_delete_image(integer, text) TO pi_writer;
+                          product_image.product_delete_image(integer, text),
+                          product_image.product_put_image_info(integer, jsonb, text) TO pi_writer;
 -- which products each role may see (row-level security applies); no right on product_image's tables
 GRANT SELECT ON product TO pi_writer, pi_reader;
+-- cookie sessions: the authenticator turns a session into its role, and ends it
+GRANT USAGE ON SCHEMA product_image TO pi_authenticator;
+GRANT EXECUTE ON FUNCTION product_image.session_role(uuid), product_image.session_close(uuid)
+    TO pi_authenticator;
 SQL
 }
 
