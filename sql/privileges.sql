@@ -13,7 +13,7 @@ GRANT SELECT ON fixture TO PUBLIC;
 -- Writing functions are not executable by PUBLIC.
 SELECT p.oid::regprocedure AS function, has_function_privilege('regress_pi_nobody', p.oid, 'EXECUTE') AS nobody_can
   FROM pg_proc p WHERE p.pronamespace = 'product_image'::regnamespace ORDER BY p.oid::regprocedure::text;
--- SECURITY DEFINER: only the product table's cascade trigger (the entry points switch to the owner themselves).
+-- SECURITY DEFINER: the product table's cascade trigger and the gateway's session functions (the entry points switch to the owner themselves).
 SELECT p.oid::regprocedure AS function FROM pg_proc p
  WHERE p.pronamespace = 'product_image'::regnamespace AND p.prosecdef ORDER BY p.oid::regprocedure::text;
 

@@ -368,6 +368,21 @@ SELECT has_function_privilege('regress_sec_anon', 'product_image.postgrest_get_i
 SET client_min_messages = warning;
 DROP DATABASE regress_pi_install;
 
+-- ---------------------------------------------------------------------------
+-- Sessions (the gateway's cookie login): a session is opened only by a login
+-- as itself (not after SET ROLE, not a superuser); turning a session into a
+-- role and ending one are not PUBLIC's.
+-- ---------------------------------------------------------------------------
+SET ROLE regress_sec_reader;
+SELECT try($$SELECT product_image.session_open(60)$$) AS open_after_set_role;
+SELECT try($$SELECT product_image.session_role(gen_random_uuid())$$) AS role_not_public;
+SELECT try($$SELECT product_image.session_close(gen_random_uuid())$$) AS close_not_public;
+SELECT try($$SELECT * FROM product_image.session$$) AS table_not_public;
+RESET ROLE;
+SELECT try($$SELECT product_image.session_open(60)$$) AS superuser_refused;
+SELECT try($$SELECT product_image.session_role(gen_random_uuid())$$) AS unknown_session;
+SELECT try($$SELECT product_image.session_open(10)$$) AS ttl_bounded;
+
 -- clean up
 SELECT product_image.product_delete_image(g) FROM generate_series(201, 212) g WHERE false;
 DELETE FROM product WHERE id BETWEEN 201 AND 212;
