@@ -48,16 +48,17 @@ DROP FUNCTION product_image.partition_get_image_rendition(name, integer, integer
 DROP FUNCTION product_image.product_get_image_rendition(integer, integer, integer, text, text, text);
 
 -- GET Image with SuperOffice's w, h, type and ifBlank (none of them: the
--- original).  image is NULL when if_none_match names the ETag (size NULL
--- too: answer 304), or when the original is larger than max_bytes (size
--- says how large: read it with product_get_image_part, pinned to etag).
+-- original).  not_modified: if_none_match names the ETag, and image is NULL
+-- (answer 304); image is also NULL when the original is larger than
+-- max_bytes (read it with product_get_image_part, pinned to etag).  size:
+-- the bytes' size (an original's always; a rendition's when it was made).
 -- modified: when the stored bytes last changed (NULL for a placeholder).
 CREATE FUNCTION product_image.product_get_image_rendition(
     product_id integer, w integer DEFAULT NULL, h integer DEFAULT NULL,
     type text DEFAULT NULL, if_blank text DEFAULT NULL, if_none_match text DEFAULT NULL,
     max_bytes bigint DEFAULT NULL,
     OUT image bytea, OUT mime_type text, OUT etag text, OUT width integer, OUT height integer,
-    OUT modified timestamptz, OUT size bigint)
+    OUT modified timestamptz, OUT size bigint, OUT not_modified boolean)
 RETURNS record
 AS 'MODULE_PATHNAME', 'product_get_image_rendition'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
@@ -66,11 +67,11 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 CREATE FUNCTION product_image.partition_get_image_rendition(
     caller name, product_id integer, w integer, h integer, type text, if_blank text, if_none_match text,
     OUT image bytea, OUT mime_type text, OUT etag text, OUT width integer, OUT height integer,
-    OUT modified timestamptz, OUT size bigint)
+    OUT modified timestamptz, OUT size bigint, OUT not_modified boolean)
 RETURNS record LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM product_image.partition_enter(caller);
-    SELECT * INTO image, mime_type, etag, width, height, modified, size
+    SELECT * INTO image, mime_type, etag, width, height, modified, size, not_modified
       FROM product_image.product_get_image_rendition(product_id, w, h, type, if_blank, if_none_match);
 END $$;
 REVOKE ALL ON FUNCTION product_image.partition_get_image_rendition(name, integer, integer, integer,

@@ -16,7 +16,7 @@ DROP FUNCTION product_image.remote_get_image_rendition(name, integer, integer, i
 CREATE FUNCTION product_image.remote_get_image_rendition(
     caller name, product_id integer, w integer, h integer, type text, if_blank text, if_none_match text,
     OUT image bytea, OUT mime_type text, OUT etag text, OUT width integer, OUT height integer,
-    OUT modified timestamptz, OUT size bigint)
+    OUT modified timestamptz, OUT size bigint, OUT not_modified boolean)
 RETURNS record LANGUAGE plproxy AS $$
     CLUSTER 'product_image'; RUN ON product_id; TARGET product_image.partition_get_image_rendition;
 $$;
@@ -28,7 +28,7 @@ CREATE FUNCTION product_image.product_get_image_rendition(
     type text DEFAULT NULL, if_blank text DEFAULT NULL, if_none_match text DEFAULT NULL,
     max_bytes bigint DEFAULT NULL,
     OUT image bytea, OUT mime_type text, OUT etag text, OUT width integer, OUT height integer,
-    OUT modified timestamptz, OUT size bigint)
+    OUT modified timestamptz, OUT size bigint, OUT not_modified boolean)
 RETURNS record LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -37,7 +37,7 @@ BEGIN
     IF product_id IS NULL THEN
         RETURN;
     END IF;
-    SELECT * INTO image, mime_type, etag, width, height, modified, size
+    SELECT * INTO image, mime_type, etag, width, height, modified, size, not_modified
       FROM product_image.remote_get_image_rendition(product_image.caller(), product_id, w, h, type,
                                                     if_blank, if_none_match);
 EXCEPTION WHEN OTHERS THEN

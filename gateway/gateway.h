@@ -145,6 +145,17 @@ extern void gw_epilogue_init(gw_epilogue *e, const char *content_type);
 /* How many of these n bytes belong before the epilogue. */
 extern size_t gw_epilogue_cut(gw_epilogue *e, const char *data, size_t n);
 
+/* ---- files embedded at build time (assets.c, written by embed.py) ---- */
+typedef struct gw_asset
+{
+	const char *path;			/* "/page.js" */
+	const char *content_type;
+	const unsigned char *data;
+	size_t		len;
+} gw_asset;
+
+extern const gw_asset gw_assets[];	/* ends with a NULL path */
+
 /* ---- languages (i18n.c): gettext catalogs, one text domain per language ---- */
 
 /* Find the catalogs in dir (DIR/C.UTF-8/LC_MESSAGES/product-image-gateway.LANG.mo): 0, or -1. */

@@ -15,7 +15,7 @@
 /* The columns of ST_GET_IMAGE */
 enum
 {
-	COL_MIME_TYPE, COL_ETAG, COL_MODIFIED, COL_IMAGE, COL_SIZE
+	COL_MIME_TYPE, COL_ETAG, COL_MODIFIED, COL_IMAGE, COL_SIZE, COL_NOT_MODIFIED
 };
 
 /* w, h, type, ifBlank (or Accept's type): judged from the head, 400 before anything else. */
@@ -151,16 +151,23 @@ no_body(void *cls, uint64_t pos, char *buf, size_t max)
 }
 
 /*
- * A 304 has no body (RFC 9112 6.3), and no Content-Length unless it is the
- * size of the 200 it stands for (RFC 9110 8.6), which a revalidated
- * rendition does not know: libmicrohttpd sends a size unknown as no
- * Content-Length (and "Transfer-Encoding: chunked", allowed on a 304 by RFC
- * 9112 6.1), and a 304 without a body, whatever its size.
+ * A 304 has no body (RFC 9112 6.3), and a Content-Length only when it is the
+ * size of the 200 it stands for (RFC 9110 8.6).  libmicrohttpd sends the
+ * size a response is made with, and no body, for a 304: the true size when
+ * it is known (originals); else (a rendition revalidated without being
+ * made) the answer says nothing of a length and closes the connection, as
+ * libmicrohttpd 0.9.75 would otherwise end it with a chunked body's last
+ * chunk, which a 304 must not have.
  */
 static struct MHD_Response *
-not_modified_response(void)
+not_modified_response(int64_t size)
 {
-	return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, no_body, NULL, NULL);
+	struct MHD_Response *resp = MHD_create_response_from_callback(size >= 0 ? (uint64_t) size : MHD_SIZE_UNKNOWN,
+																  1024, no_body, NULL, NULL);
+
+	if (resp != NULL && size < 0)
+		MHD_set_response_options(resp, MHD_RF_HTTP_1_0_SERVER, MHD_RO_END);
+	return resp;
 }
 
 /*
@@ -359,11 +366,13 @@ gw_image_get(struct MHD_Connection *conn, gw_request *r)
 		gw_http_date(modified, lastmod, sizeof(lastmod));
 	}
 
-	if ((PQgetisnull(res, 0, COL_IMAGE) && PQgetisnull(res, 0, COL_SIZE)) || unmodified_since(conn, modified))
+	if (strcmp(PQgetvalue(res, 0, COL_NOT_MODIFIED), "true") == 0 || unmodified_since(conn, modified))
 	{
+		int64_t		size = PQgetisnull(res, 0, COL_SIZE) ? -1 : strtoll(PQgetvalue(res, 0, COL_SIZE), NULL, 10);
+
 		status = MHD_HTTP_NOT_MODIFIED;
 		PQclear(res);
-		resp = not_modified_response();
+		resp = not_modified_response(size);
 	}
 	else if (PQgetisnull(res, 0, COL_IMAGE))
 	{

@@ -129,3 +129,25 @@ gw_session_logout(struct MHD_Connection *conn, gw_request *r)
 		return gw_fail(conn, r, 401, "28000", "the session is invalid or has expired", NULL, NULL);
 	return gw_send_buffer(conn, r, 204, NULL, (void *) "", 0, MHD_RESPMEM_PERSISTENT, NULL);
 }
+
+/* GET /api/v1/Session: who the request is (a page asks before showing its login form). */
+enum MHD_Result
+gw_session_get(struct MHD_Connection *conn, gw_request *r)
+{
+	gw_error	err = {0};
+	PGresult   *res = NULL;
+	json_t	   *o;
+	char	   *answer;
+
+	if (gw_call(&gw_statements[ST_WHOAMI], &r->auth, NULL, NULL, NULL, 0, &res, &err) != 0)
+		return gw_send_error(conn, r, &err, NULL);
+	o = json_pack("{s:s, s:b, s:b}", "role", PQgetvalue(res, 0, 0), "writer",
+				  strcmp(PQgetvalue(res, 0, 1), "t") == 0, "session", r->auth.session != NULL);
+	PQclear(res);
+	answer = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	if (answer == NULL)
+		return MHD_NO;
+	return gw_send_buffer(conn, r, 200, gw_ctype_of(GW_FMT_JSON), answer, strlen(answer),
+						  MHD_RESPMEM_MUST_FREE, NULL);
+}

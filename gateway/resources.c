@@ -12,7 +12,10 @@
 
 static enum MHD_Result health(struct MHD_Connection *conn, gw_request *r);
 
+#define PAGE_FILE(path) {.pattern = path, .allow = "GET, HEAD, OPTIONS", .get = gw_page_get, .public_route = 1, .bytes = 1}
+
 static const gw_route_def routes[] = {
+	PAGE_FILE("/"), PAGE_FILE("/page.js"), PAGE_FILE("/page.css"), PAGE_FILE("/openapi.json"),
 	{
 		.pattern = "/health", .allow = "GET, HEAD, OPTIONS",
 		.get = health, .public_route = 1, .bytes = 1,
@@ -32,8 +35,8 @@ static const gw_route_def routes[] = {
 	},
 	{
 		/* POST logs in (no credentials needed, so not judged as a write of theirs); DELETE logs out */
-		.pattern = "/api/v1/Session", .allow = "POST, DELETE, OPTIONS",
-		.post = gw_session_login, .del = gw_session_logout, .login = 1,
+		.pattern = "/api/v1/Session", .allow = "GET, HEAD, POST, DELETE, OPTIONS",
+		.get = gw_session_get, .post = gw_session_login, .del = gw_session_logout, .login = 1,
 		.body = GW_BODY_JSON,
 	},
 };

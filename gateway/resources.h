@@ -26,4 +26,9 @@ extern enum MHD_Result gw_info_put(struct MHD_Connection *conn, gw_request *r);
 extern enum MHD_Result gw_session_login(struct MHD_Connection *conn, gw_request *r);
 extern enum MHD_Result gw_session_logout(struct MHD_Connection *conn, gw_request *r);
 
+extern enum MHD_Result gw_session_get(struct MHD_Connection *conn, gw_request *r);
+
+/* ---- /, /page.js, /page.css, /openapi.json (res_page.c) ---- */
+extern enum MHD_Result gw_page_get(struct MHD_Connection *conn, gw_request *r);
+
 #endif							/* PI_GATEWAY_RESOURCES_H */

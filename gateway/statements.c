@@ -43,12 +43,14 @@ const gw_statement gw_statements[ST_COUNT] = {
 	 * GET Image, the original (no w, h, type) or a rendition, in one call
 	 * (one snapshot, also on a partition behind a proxy).  Columns: type (from
 	 * the decoder's format table), ETag, the time the bytes last changed in
-	 * epoch seconds, the image, its size.  Image and size NULL: If-None-Match
-	 * ($6) named the ETag (304); image NULL and a size: an original larger than
-	 * $7 bytes, to stream.  No image: no row (404).
+	 * epoch seconds, the image, its size (an original's always, a rendition's
+	 * when made), and whether If-None-Match ($6) named the ETag (304, image
+	 * NULL).  Image NULL otherwise: an original larger than $7 bytes, to
+	 * stream.  No image: no row (404).
 	 */
 	[ST_GET_IMAGE] = {ST_GET_IMAGE, "SELECT r.mime_type, r.etag, "
-		"pg_catalog.floor(pg_catalog.date_part('epoch', r.modified))::bigint::text, r.image, r.size::text "
+		"pg_catalog.floor(pg_catalog.date_part('epoch', r.modified))::bigint::text, r.image, r.size::text, "
+		"r.not_modified::text "
 		"FROM product_image.product_get_image_rendition($1::int, $2::int, $3::int, $4::text, $5::text, "
 		"nullif($6::text, ''), nullif($7::bigint, 0)) AS r WHERE r.etag IS NOT NULL", 7, GW_READS},
 	/* one slice of a streamed image, of the version with that ETag (types as the function has them) */
@@ -73,6 +75,10 @@ const gw_statement gw_statements[ST_COUNT] = {
 	GW_NEUTRAL},
 	/* as the authenticator */
 	[ST_SESSION_CLOSE] = {ST_SESSION_CLOSE, "SELECT product_image.session_close($1::uuid)", 1, GW_NEUTRAL},
+	/* the request's role, and whether it may store images */
+	[ST_WHOAMI] = {ST_WHOAMI, "SELECT CURRENT_USER::text, coalesce(pg_catalog.has_function_privilege("
+		"pg_catalog.to_regprocedure('product_image.product_save_image(integer, bytea)'), 'EXECUTE'), false)",
+	0, GW_NEUTRAL},
 	[ST_HEALTH] = {ST_HEALTH, "SELECT 1", 0, GW_NEUTRAL},
 	/*
 	 * Before a body is read: may the request's role call the function at

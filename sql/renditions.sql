@@ -66,17 +66,20 @@ FROM product_image.product_get_image_rendition(101, 12, 12, 'png', NULL, 'x' || 
 
 -- What HTTP headers need, in the same call: the bytes' time and the answer's size.
 -- An original larger than max_bytes is left unread (image NULL, its size told);
--- not modified: image and size NULL.  Placeholders have no time.
+-- not modified: image NULL, not_modified true.  Placeholders have no time.
 SELECT octet_length(image) = size AS size_of_bytes, size = octet_length(fx('noise.jpg')) AS original_size,
        modified IS NOT NULL AS has_time
 FROM product_image.product_get_image_rendition(101);
-SELECT image IS NULL AS left_unread, size = octet_length(fx('noise.jpg')) AS size_told, etag IS NOT NULL AS etag_told
+SELECT image IS NULL AS left_unread, size = octet_length(fx('noise.jpg')) AS size_told, etag IS NOT NULL AS etag_told,
+       NOT not_modified AS modified
 FROM product_image.product_get_image_rendition(101, max_bytes => 100);
 SELECT image IS NOT NULL AS small_enough FROM product_image.product_get_image_rendition(101, max_bytes => 10000000);
 SELECT image IS NOT NULL AS renditions_not_left_unread, size = octet_length(image) AS rendition_size
 FROM product_image.product_get_image_rendition(101, 12, 12, max_bytes => 1);
-SELECT image IS NULL AND size IS NULL AS not_modified_no_size
+SELECT image IS NULL AND not_modified AS not_modified_flagged, size = octet_length(fx('noise.jpg')) AS original_size_told
 FROM product_image.product_get_image_rendition(101, if_none_match => '*', max_bytes => 100);
+SELECT image IS NULL AND not_modified AND size IS NULL AS rendition_not_made_no_size
+FROM product_image.product_get_image_rendition(101, 12, 12, if_none_match => '*');
 SELECT modified IS NULL AS placeholder_no_time, size > 0 AS placeholder_size
 FROM product_image.product_get_image_rendition(109, if_blank => 'SrNoPhoto');
 -- The time moves with new bytes only: not with an ImageInfo edit, nor a re-save of the same bytes.

@@ -229,7 +229,8 @@ EtagListed(const char *list, const char *etag)
 /* What a product_get_image_* call answers, before the row is built. */
 enum
 {
-	ANS_IMAGE, ANS_MIME_TYPE, ANS_ETAG, ANS_WIDTH, ANS_HEIGHT, ANS_MODIFIED, ANS_SIZE, ANS_COUNT
+	ANS_IMAGE, ANS_MIME_TYPE, ANS_ETAG, ANS_WIDTH, ANS_HEIGHT, ANS_MODIFIED, ANS_SIZE, ANS_NOT_MODIFIED,
+	ANS_COUNT
 };
 typedef struct Answer
 {
@@ -266,6 +267,7 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
 	  int orientation, const char *tag, bytea *sha, int32 blob_id, bool etag_only, const char *unless)
 {
 	int64		size = -1;		/* the answer's size, when known */
+	bool		not_modified;
 	pi_format	out = WantsRendition(a) ? pi_render_format(source, a->type) : source;
 	int32		quality = WantsRendition(a) && out == PI_FORMAT_JPEG ? pi_jpeg_quality : 0;
 	uint32		ow = stored_w,
@@ -288,12 +290,13 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
 	}
 	else
 		etag = pstrdup(tag);
-	etag_only = etag_only || EtagListed(unless, etag);
-	if (!etag_only && !WantsRendition(a))
+	not_modified = EtagListed(unless, etag);
+	etag_only = etag_only || not_modified;
+	if (!WantsRendition(a))
 	{
 		/* the stored size, without detoasting */
 		size = (int64) toast_raw_datum_size(src) - VARHDRSZ;
-		etag_only = ans->max_bytes > 0 && size > ans->max_bytes;
+		etag_only = etag_only || (ans->max_bytes > 0 && size > ans->max_bytes);
 	}
 
 	if (etag_only)
@@ -329,8 +332,9 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
 	ans->nulls[ANS_MIME_TYPE] = ans->nulls[ANS_ETAG] = false;
 	/* a rendition not made: no size to tell */
 	ans->nulls[ANS_WIDTH] = ans->nulls[ANS_HEIGHT] = etag_only && WantsRendition(a);
-	/* not modified (If-None-Match): no size; an original left unread: its size */
-	ans->nulls[ANS_SIZE] = size < 0 || (result == NULL && EtagListed(unless, etag));
+	ans->nulls[ANS_SIZE] = size < 0;
+	ans->values[ANS_NOT_MODIFIED] = BoolGetDatum(not_modified);
+	ans->nulls[ANS_NOT_MODIFIED] = false;
 }
 
 /* Case 1: the product's stored image, in the row the blob plan found (inside SPI). */
@@ -451,7 +455,7 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, bool modified, Answer *ans
 /*
  * product_get_image_rendition(product_id, w, h, type, if_blank, if_none_match
  *		[, max_bytes], OUT image, OUT mime_type, OUT etag, OUT width, OUT height
- *		[, OUT modified, OUT size]): the bracketed ones since 0.4.0; an older
+ *		[, OUT modified, OUT size, OUT not_modified]): the bracketed ones since 0.4.0; an older
  *		definition gets the row it declares.
  */
 Datum

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The gateway in a real browser: Debian's chromium driven by puppeteer-core
-# (test/browser/run.mjs, pinned in test/browser/package-lock.json; nothing is
-# downloaded at run time).  A page on a --cors-origins origin calls the API
-# with fetch; a page on another site posts a form.  Needs the private cluster
+# (pinned in test/browser/package-lock.json; nothing is downloaded at run
+# time).  run.mjs: a page on a --cors-origins origin calls the API with
+# fetch; a page on another site posts a form.  page.mjs: the product image
+# page the gateway serves, step by step (screenshots under .run/browser/).  Needs the private cluster
 # (scripts/cluster env), the installed extension, chromium and the npm
 # packages (scripts/install-deps --browser installs both).
 set -u
@@ -59,4 +60,25 @@ grep -q '^browser: ' "$TMP/run.out" || bad "run.mjs did not finish: $(tail -5 "$
 # nothing of the form was stored
 n=$(psql -X -At -d $DB -c "SELECT count(*) FROM product_image.blob WHERE product_id = 62")
 check csrf_nothing_stored "$n" 0
+
+# ---- the product image page (issue 15), on a gateway whose anonymous role only reads ----
+PAGEGW=$((P + 2))
+start_gateway $PAGEGW "$TMP/page.log" --anon-role pi_reader --session-secret "$SECRET"
+SHOTS=$ROOT/.run/browser
+mkdir -p "$SHOTS" "$TMP/profile2"
+rm -f "$SHOTS"/*.png
+printf '%%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n' > "$TMP/doc.pdf"
+GATEWAY="http://127.0.0.1:$PAGEGW" CHROMIUM="$CHROMIUM" PROFILE="$TMP/profile2" SHOTS="$SHOTS" \
+    PNG="$ROOT/test/fixtures/rgb.png" JPG="$ROOT/test/fixtures/rgb.jpg" PDF="$TMP/doc.pdf" \
+    USER=pi_basic_user PASSWORD=basic-pass \
+    timeout 180 node "$ROOT/test/browser/page.mjs" > "$TMP/page.out" 2>&1
+while read -r line; do
+    case $line in
+        ok\ *) ok ;;
+        FAIL:*) bad "page: ${line#FAIL: }" ;;
+        timings:*) echo "browser: page steps: ${line#timings: }" ;;
+    esac
+done < "$TMP/page.out"
+grep -q '^page: ' "$TMP/page.out" || bad "page.mjs did not finish: $(tail -5 "$TMP/page.out")"
+echo "browser: screenshots of each step in $SHOTS"
 summary browser

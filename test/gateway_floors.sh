@@ -25,7 +25,7 @@ G=$ROOT/gateway
 
 floor() {
     case $1 in
-        config.[co] | http_parse.[co] | gateway.h) echo 0 ;;
+        assets.[co] | config.[co] | http_parse.[co] | gateway.h) echo 0 ;;
         error.[co] | i18n.[co] | session.[co]) echo 1 ;;
         db.[co]) echo 2 ;;
         auth.[co]) echo 3 ;;
@@ -62,6 +62,9 @@ for f in $SRCS; do
 done
 
 OBJS=$(for f in $SRCS; do case $f in *.c) echo "${f%.c}.o" ;; esac; done)
+for o in $OBJS; do
+    [ -f "$G/$o" ] || { echo "gateway floors: $G/$o was not built"; exit 1; }
+done
 floors_check gateway "$G" $OBJS
 
 [ $fail = 0 ] || exit 1
