@@ -122,8 +122,9 @@ CREATE TABLE product_image.session (
 REVOKE ALL ON TABLE product_image.session FROM PUBLIC;
 
 -- A new session for the role that logged in (session_user), for ttl seconds
--- (60 to a year); ended sessions are swept.  Callable by any role: it opens
--- a session for the caller's own login, nobody else's.
+-- (60 to a year); ended sessions are swept, and a role keeps at most 20.
+-- Callable by any role: it opens a session for the caller's own login,
+-- nobody else's, and a session is of use only with the gateway's signature.
 CREATE FUNCTION product_image.session_open(ttl integer) RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE id uuid;
@@ -144,6 +145,13 @@ BEGIN
     INSERT INTO product_image.session (role, expires)
     VALUES (SESSION_USER, pg_catalog.now() OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs => ttl))
     RETURNING session.id INTO id;
+    -- a role keeps its 20 newest sessions: opening more ends the oldest, so
+    -- no login can fill the table
+    DELETE FROM product_image.session s
+     WHERE s.role OPERATOR(pg_catalog.=) SESSION_USER
+       AND s.id OPERATOR(pg_catalog.<>) ALL (
+           SELECT k.id FROM product_image.session k WHERE k.role OPERATOR(pg_catalog.=) SESSION_USER
+            ORDER BY k.created DESC, k.id LIMIT 20);
     RETURN id;
 END
 $$;

@@ -43,6 +43,22 @@ unauthorized(gw_error *err, const char *code, const char *message)
 	gw_error_set(err, 401, code, message, NULL, NULL);
 }
 
+/*
+ * Did libmicrohttpd's decoding keep every byte?  It hands over C strings,
+ * so "user:pass\0more" would arrive as "pass": the decoded length, known
+ * from the base64 text, must be user ":" password exactly.
+ */
+static int
+basic_whole(const char *b64, const char *user, const char *password)
+{
+	size_t		n = strspn(b64 + strspn(b64, " "), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+	const char *p = b64 + strspn(b64, " ") + n;
+	size_t		pad = strspn(p, "=");
+	size_t		decoded = (n + pad) / 4 * 3 - pad;
+
+	return (n + pad) % 4 == 0 && decoded == strlen(user) + 1 + strlen(password);
+}
+
 /* A signed session value (cookie or ticket) into auth->session: 0, or -1 with err. */
 static int
 session_of(const char *value, gw_auth *auth, gw_error *err)
@@ -63,13 +79,19 @@ gw_authenticate(const char *authz, const char *basic_user, const char *basic_pas
 				const char *session_cookie, gw_auth *auth, gw_error *err)
 {
 	memset(auth, 0, sizeof(*auth));
-	if ((authz == NULL || *authz == '\0') && session_cookie != NULL)
+	if (authz != NULL && authz[strspn(authz, " \t")] == '\0')
+	{
+		/* an Authorization header that says nothing is no request for the anonymous role */
+		unauthorized(err, "PGRST301", "unsupported authorization scheme");
+		return -1;
+	}
+	if (authz == NULL && session_cookie != NULL)
 	{
 		auth->had_credentials = 1;
 		auth->cookie = 1;
 		return session_of(session_cookie, auth, err);
 	}
-	if (authz == NULL || *authz == '\0')
+	if (authz == NULL)
 	{
 		if (gw.anon_role == NULL)
 		{
@@ -164,7 +186,8 @@ gw_authenticate(const char *authz, const char *basic_user, const char *basic_pas
 	if (strncasecmp(authz, "Basic ", 6) == 0)
 	{
 		/* decoded by libmicrohttpd (MHD_basic_auth_get_username_password) */
-		if (basic_user == NULL || basic_password == NULL || *basic_user == '\0')
+		if (basic_user == NULL || basic_password == NULL || *basic_user == '\0' ||
+			!basic_whole(authz + 6, basic_user, basic_password))
 		{
 			unauthorized(err, "PGRST301", "malformed Basic credentials");
 			return -1;

@@ -122,6 +122,12 @@ pipeline(gw_conn *c, const gw_statement *stmt, const gw_auth *auth, const char *
 	}
 	if (role_sql && PQsendQueryParams(pg, role_sql, 0, NULL, NULL, NULL, NULL, 0))
 		sent[nsent++] = STEP_ROLE;
+	else if (auth->basic_user)
+	{
+		/* the login itself, whatever role its own defaults (ALTER ROLE ... SET role) name */
+		if (PQsendQueryParams(pg, "SET LOCAL ROLE NONE", 0, NULL, NULL, NULL, NULL, 0))
+			sent[nsent++] = STEP_ROLE;
+	}
 	else if (auth->session)
 	{
 		/* a session's role, looked up by the authenticator (28000 when the session is not valid) */

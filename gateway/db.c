@@ -90,8 +90,8 @@ basic_params(const char *uri, const char *user, const char *password,
 		return -1;
 	for (PQconninfoOption *o = opts; o->keyword; o++)
 		n++;
-	keys = calloc(n + 5, sizeof(char *));
-	vals = calloc(n + 5, sizeof(char *));
+	keys = calloc(n + 6, sizeof(char *));
+	vals = calloc(n + 6, sizeof(char *));
 	if (keys == NULL || vals == NULL)
 	{
 		free(keys);
@@ -103,7 +103,7 @@ basic_params(const char *uri, const char *user, const char *password,
 	{
 		if (o->val == NULL || o->val[0] == '\0' || strcmp(o->keyword, "user") == 0 ||
 			strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "passfile") == 0 ||
-			strcmp(o->keyword, "application_name") == 0)
+			strcmp(o->keyword, "application_name") == 0 || strcmp(o->keyword, "client_encoding") == 0)
 			continue;
 		keys[k] = o->keyword;
 		vals[k++] = o->val;
@@ -116,6 +116,8 @@ basic_params(const char *uri, const char *user, const char *password,
 	vals[k++] = "/dev/null";
 	keys[k] = "application_name";
 	vals[k++] = "product-image-gateway";
+	keys[k] = "client_encoding";
+	vals[k++] = "UTF8";
 	*keys_out = keys;
 	*vals_out = vals;
 	*opts_out = opts;
@@ -195,8 +197,9 @@ connect_as(const char *user, const char *password, int replica, gw_error *err)
 
 	if (user == NULL)
 	{
-		const char *keys[3] = {"dbname", "application_name", NULL};
-		const char *vals[3] = {uri, "product-image-gateway", NULL};
+		/* UTF-8 whatever a role's defaults say: our bodies say charset=utf-8 */
+		const char *keys[4] = {"dbname", "application_name", "client_encoding", NULL};
+		const char *vals[4] = {uri, "product-image-gateway", "UTF8", NULL};
 
 		pg = PQconnectdbParams(keys, vals, 1);
 	}
@@ -206,8 +209,16 @@ connect_as(const char *user, const char *password, int replica, gw_error *err)
 				  **vals = NULL;
 		PQconninfoOption *opts = NULL;
 
-		/* an empty password is refused before (auth.c); never ask libpq with one */
-		if (password == NULL || password[0] == '\0' ||
+		/*
+		 * An empty password is refused before (auth.c); never ask libpq with
+		 * one.  Nor with a name longer than PostgreSQL's (NAMEDATALEN - 1)
+		 * or a password past GW_MAX_PASSWORD bytes: SCRAM hashes the
+		 * password thousands of times, so a megabyte of it would hold a
+		 * pool slot (and a core) for seconds, for anyone (an outside
+		 * tester's 8 logins of 2 MB each took the whole pool for 16 s).
+		 */
+		if (password == NULL || password[0] == '\0' || strlen(user) > 63 ||
+			strlen(password) > GW_MAX_PASSWORD ||
 			basic_params(uri, user, password, &keys, &vals, &opts) != 0)
 		{
 			gw_error_set(err, 401, "28P01", "invalid user name or password", NULL, NULL);

@@ -195,6 +195,9 @@ extern void gw_error_free(gw_error *err);
 extern char *gw_xml_escape(const char *s);
 
 /* ---- database (db.c) ---- */
+
+/* The longest password a login may send (SCRAM's cost grows with it). */
+#define GW_MAX_PASSWORD 1024
 typedef struct gw_conn gw_conn;
 
 extern int	gw_pool_init(void);

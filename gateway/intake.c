@@ -103,7 +103,7 @@ body_append(gw_request *r, const char *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	if (r->body_len + size > gw.max_body)
+	if (r->body_len + size > r->max_body)
 		return -1;
 	if (r->body_len + size > r->body_cap)
 	{
@@ -112,8 +112,8 @@ body_append(gw_request *r, const char *data, size_t size)
 
 		while (cap < r->body_len + size)
 			cap *= 2;
-		if (cap > gw.max_body)
-			cap = gw.max_body;
+		if (cap > r->max_body)
+			cap = r->max_body;
 		nb = realloc(r->body, cap);
 		if (nb == NULL)
 			return -1;

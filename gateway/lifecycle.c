@@ -323,6 +323,7 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url, const ch
 	r->has_body = fr.n_te > 0 || (fr.n_cl > 0 && strspn(fr.cl, "0") != strlen(fr.cl));
 	gw_find_route(r->method, url, &r->route);
 	def = r->route.def;
+	r->max_body = def && def->max_body ? def->max_body : gw.max_body;
 	snprintf(r->id, sizeof(r->id), "%d", r->route.product_id);
 	r->fmt = gw_negotiate(accept);
 	{
@@ -373,11 +374,11 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url, const ch
 		const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
-		if (cl != NULL && strtoull(cl, NULL, 10) > gw.max_body)
+		if (cl != NULL && strtoull(cl, NULL, 10) > r->max_body)
 		{
 			char		msg[96];
 
-			snprintf(msg, sizeof(msg), "the body is larger than %zu bytes", gw.max_body);
+			snprintf(msg, sizeof(msg), "the body is larger than %zu bytes", r->max_body);
 			return gw_fail(conn, r, 413, "54000", msg, NULL, NULL);
 		}
 		r->body_kind = gw_body_kind_of(ct, &r->declared);
@@ -473,11 +474,11 @@ gw_access_handler(void *cls, struct MHD_Connection *conn, const char *url, const
 			if (c)
 				atomic_fetch_add(&c->body_bytes, n);
 		}
-		if (r->bytes_in > gw.max_body)
+		if (r->bytes_in > r->max_body)
 		{
 			char		msg[96];
 
-			snprintf(msg, sizeof(msg), "the body is larger than %zu bytes", gw.max_body);
+			snprintf(msg, sizeof(msg), "the body is larger than %zu bytes", r->max_body);
 			if (gw_fail(conn, r, 413, "54000", msg, NULL, NULL) != MHD_YES)
 				return MHD_NO;	/* cannot answer mid-body: close the connection */
 			return MHD_YES;

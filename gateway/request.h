@@ -34,6 +34,7 @@ typedef struct gw_route_def
 	int			public_route;	/* no authentication */
 	int			login;			/* POST logs in: no authentication, but no cross-site request either */
 	int			bytes;			/* GET and DELETE answer no JSON/XML: no 406 for them */
+	size_t		max_body;		/* the largest body of this route; 0: --max-body */
 } gw_route_def;
 
 typedef struct gw_route
@@ -60,6 +61,7 @@ struct gw_request
 	int			responded;
 	int			close;			/* answer with Connection: close */
 	int			has_body;		/* Content-Length > 0 or Transfer-Encoding */
+	size_t		max_body;		/* the route's limit, or --max-body */
 	int			body_done;		/* the whole body has been read */
 	int			authed;			/* auth holds the request's credentials */
 	int			xsrf_from_form; /* a cookie session's form: the token is a field of the body */

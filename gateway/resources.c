@@ -37,7 +37,7 @@ static const gw_route_def routes[] = {
 		/* POST logs in (no credentials needed, so not judged as a write of theirs); DELETE logs out */
 		.pattern = "/api/v1/Session", .allow = "GET, HEAD, POST, DELETE, OPTIONS",
 		.get = gw_session_get, .post = gw_session_login, .del = gw_session_logout, .login = 1,
-		.body = GW_BODY_JSON,
+		.body = GW_BODY_JSON, .max_body = 4096,	/* read before any credential is checked */
 	},
 };
 

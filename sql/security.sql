@@ -382,6 +382,18 @@ RESET ROLE;
 SELECT try($$SELECT product_image.session_open(60)$$) AS superuser_refused;
 SELECT try($$SELECT product_image.session_role(gen_random_uuid())$$) AS unknown_session;
 SELECT try($$SELECT product_image.session_open(10)$$) AS ttl_bounded;
+-- a login keeps at most 20 sessions: opening more ends the oldest
+SELECT current_user AS regress_super \gset
+CREATE ROLE regress_sec_login LOGIN;
+GRANT USAGE ON SCHEMA product_image TO regress_sec_login;
+\c - regress_sec_login
+SELECT count(product_image.session_open(60)) AS opened FROM generate_series(1, 30);
+\c - :regress_super
+SET client_min_messages = warning;
+SELECT count(*) AS kept FROM product_image.session WHERE role = 'regress_sec_login';
+DELETE FROM product_image.session;
+DROP OWNED BY regress_sec_login;
+DROP ROLE regress_sec_login;
 
 -- clean up
 SELECT product_image.product_delete_image(g) FROM generate_series(201, 212) g WHERE false;

@@ -73,6 +73,26 @@ SESSION=$(cookie pi_session)
 expect login_bad_body 400 '"code":"22023"' -- -H 'Content-Type: application/json' -d '{"user": 1}' "$U/api/v1/Session"
 expect login_cross_site 403 '' -- -H 'Origin: https://evil.example' -d '{"username": "pi_basic_user", "password": "basic-pass"}' "$U/api/v1/Session"
 
+# ---- what an outside tester found: bounded logins, whole Basic credentials ----
+# a login body is read before any credential is checked: 4096 bytes at most
+/usr/bin/python3 -c 'import sys; sys.stdout.write("{\"username\":\"x\",\"password\":\"" + "a" * 100000 + "\"}")' > "$TMP/big_login.json"
+expect login_body_bounded 413 '' -- -H 'Content-Type: application/json' --data-binary @"$TMP/big_login.json" "$U/api/v1/Session"
+# SCRAM hashes the password thousands of times: past 1024 bytes PostgreSQL is never asked
+long=$(head -c 2000 /dev/zero | tr '\0' a)
+expect login_long_password 401 '' -- -H 'Content-Type: application/json' -d "{\"username\":\"pi_basic_user\",\"password\":\"$long\"}" "$U/api/v1/Session"
+expect basic_long_password 401 '' -- -u "pi_basic_user:$long" "$(info 1)"
+expect basic_long_user 401 '' -- -u "$(head -c 100 /dev/zero | tr '\0' u):x" "$(info 1)"
+# libmicrohttpd hands over C strings: a password with a NUL in it is refused, not cut
+expect basic_nul_in_password 401 '' -- -H "Authorization: Basic $(printf 'pi_basic_user:basic-pass\0zzz' | base64 -w0)" "$(info 1)"
+expect basic_whole 404 '' -- -H "Authorization: Basic $(printf 'pi_basic_user:basic-pass' | base64 -w0)" "$(info 1)"
+# an Authorization header that says nothing is no anonymous request
+expect authorization_empty 401 '' -- -H 'Authorization;' "$(info 1)"
+# a login's own defaults cannot change who Basic acts as, nor the encoding of our answers
+psql -X -q -d $DB -c "ALTER ROLE pi_basic_user SET role = 'pi_reader'" -c "ALTER ROLE pi_basic_user SET client_encoding = 'SJIS'" >/dev/null
+expect basic_role_default_ignored 200 '' -- -u pi_basic_user:basic-pass -X PUT --data-binary @"$FX/rgb.png" "$(img 6)"
+expect basic_encoding_default_ignored 200 '"Description": "ア\\x"' -- -u pi_basic_user:basic-pass -X PUT -d '{"Description":"ア\\x"}' "$(info 6)"
+psql -X -q -d $DB -c "ALTER ROLE pi_basic_user RESET ALL" >/dev/null
+
 # ---- the cookie session: reads, and writes with the XSRF token ----
 expect cookie_read_no_image 404 '' -- -b "$JAR" "$(info 1)"
 expect cookie_write_no_token 403 'XSRF' -- -b "$JAR" -X PUT --data-binary @"$FX/rgb.png" "$(img 1)"
