@@ -31,6 +31,13 @@ stop_gateways() {  # (|| true: a harness under set -e keeps its exit status)
 }
 cleanup() {
     stop_gateways
+    # the gateways' access logs, for the OpenAPI contract test (test/openapi.sh)
+    if [ -n "${PI_ACCESS_LOG_DIR:-}" ]; then
+        mkdir -p "$PI_ACCESS_LOG_DIR"
+        for f in "$TMP"/*.log; do
+            [ -f "$f" ] && cp "$f" "$PI_ACCESS_LOG_DIR/$(basename "$0" .sh)-$(basename "$f")"
+        done
+    fi
     if [ -n "${PI_KEEP:-}" ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
