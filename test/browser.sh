@@ -70,6 +70,7 @@ rm -f "$SHOTS"/*.png
 printf '%%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n' > "$TMP/doc.pdf"
 GATEWAY="http://127.0.0.1:$PAGEGW" CHROMIUM="$CHROMIUM" PROFILE="$TMP/profile2" SHOTS="$SHOTS" \
     PNG="$ROOT/test/fixtures/rgb.png" JPG="$ROOT/test/fixtures/rgb.jpg" PDF="$TMP/doc.pdf" \
+    BOMB="$ROOT/test/fixtures/bomb.png" \
     USER=pi_basic_user PASSWORD=basic-pass \
     timeout 180 node "$ROOT/test/browser/page.mjs" > "$TMP/page.out" 2>&1
 while read -r line; do

@@ -23,11 +23,18 @@ if runuser -u postgres -- test -x "$D" 2>/dev/null; then
     exit 1
 fi
 cd "$D/product_image"
-blob=$(PI_DEMO_PORT=$HTTP_PORT PI_DEMO_PGPORT=$PGPORT_ PI_DEMO_NO_INSTALL=1 scripts/demo 2>"$D/demo.err") || {
+out=$(PI_DEMO_PORT=$HTTP_PORT PI_DEMO_PGPORT=$PGPORT_ PI_DEMO_NO_INSTALL=1 scripts/demo 2>"$D/demo.err") || {
     echo "clone_0700: FAIL: scripts/demo from a 0700 directory:"; cat "$D/demo.err"; exit 1; }
+# stdout: the blob id, then the page's URL
+blob=$(echo "$out" | sed -n 1p)
+page=$(echo "$out" | sed -n 2p)
 case "$blob" in
     ''|*[!0-9]*) echo "clone_0700: FAIL: scripts/demo printed '$blob', not a blob id"; cat "$D/demo.err"; exit 1 ;;
 esac
+if [ "$page" != "http://127.0.0.1:$HTTP_PORT/" ] || ! curl -s "$page" | grep -q '<title>Product images</title>'; then
+    echo "clone_0700: FAIL: scripts/demo printed '$page', not the page's URL"
+    exit 1
+fi
 code=$(curl -s -o "$D/got.png" -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/api/v1/Product/1/Image")
 if [ "$code" != 200 ] || ! cmp -s "$D/got.png" test/fixtures/rgb.png; then
     echo "clone_0700: FAIL: GET after the demo answered $code"

@@ -123,6 +123,14 @@ try {
     const text = await page.$eval('[role="alert"]', (a) => a.textContent);
     check('refusal_message', /PDF/i.test(text), text);
   });
+  await step('refused_bomb', async () => {
+    const input = await uploadInput();
+    await input.uploadFile(process.env.BOMB);
+    await page.waitForFunction(() => !/PDF/.test(document.querySelector('[role="alert"]').textContent)
+      && document.querySelector('[role="alert"]').textContent !== '', { timeout: 10000 });
+    const text = await page.$eval('[role="alert"]', (a) => a.textContent);
+    check('refusal_pixel_bomb', /pixel|large/i.test(text), text);
+  });
   await step('deleted', async () => {
     await (await page.$('::-p-aria([name="Delete"][role="button"])')).click();
     await page.waitForSelector('#no-image:not([hidden])', { timeout: 10000 });

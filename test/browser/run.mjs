@@ -87,6 +87,15 @@ try {
   check('session_logout', r.logout === 204, r.logout);
   check('session_cookie_after_logout', r.afterLogout === 401, r.afterLogout);
 
+  // the page with an anonymous writer: no login needed (a fresh profile: the
+  // cookie of the session ended above would be a 401, and rightly so)
+  const fresh = await browser.createBrowserContext();
+  const own = await fresh.newPage();
+  await own.goto(`${GATEWAY}/`, { waitUntil: 'networkidle0' });
+  check('page_anonymous_writer_no_login', await own.$eval('#login', (f) => f.hidden)
+    && await own.$eval('#catalogue', (c) => !c.hidden));
+  await fresh.close();
+
   // another site posts a form to the gateway (the anonymous role may write): refused
   const evil = await browser.newPage();
   await evil.goto(`${OTHER}/index.html`);
