@@ -56,7 +56,8 @@ basic_whole(const char *b64, const char *user, const char *password)
 	size_t		pad = strspn(p, "=");
 	size_t		decoded = (n + pad) / 4 * 3 - pad;
 
-	return (n + pad) % 4 == 0 && decoded == strlen(user) + 1 + strlen(password);
+	return (n + pad) % 4 == 0 && pad <= 2 && p[pad + strspn(p + pad, " ")] == '\0' &&
+		decoded == strlen(user) + 1 + strlen(password);
 }
 
 /* A signed session value (cookie or ticket) into auth->session: 0, or -1 with err. */

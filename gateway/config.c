@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 gw_config	gw = {
@@ -95,4 +96,46 @@ gw_app_token_ok(const char *token)
 		return 1;
 	return token != NULL && *token != '\0' &&
 		bsearch(&token, app_tokens, n_app_tokens, sizeof(char *), cmp_token) != NULL;
+}
+
+/* Is name (n bytes) in the comma-separated list (any case)? */
+static int
+listed(const char *list, const char *name, size_t n)
+{
+	for (const char *p = list; *p;)
+	{
+		size_t		len;
+
+		p += strspn(p, " ,");
+		len = strcspn(p, " ,");
+		if (len == 1 && *p == '*')
+			return 1;
+		if (len == n && len > 0 && strncasecmp(p, name, n) == 0)
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+static int
+loopback(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
+}
+
+int
+gw_host_allowed(const char *host)
+{
+	const char *list = gw.hosts;
+	size_t		n;
+
+	if (host == NULL)
+		return 1;				/* HTTP/1.0 without Host */
+	if (list == NULL)
+		list = loopback(gw.listen_host) ? "localhost,127.0.0.1,[::1]" : "*";
+	/* the name without the port: "[::1]:8080" -> "[::1]", "a:80" -> "a" */
+	n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":");
+	if (n > strlen(host))
+		n = strlen(host);
+	return listed(list, host, n);
 }

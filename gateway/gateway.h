@@ -40,6 +40,7 @@ typedef struct gw_config
 	int			session_ttl;	/* seconds a session lasts */
 	const char *app_tokens_file;	/* --app-tokens, or NULL */
 	const char *locale_dir;		/* message catalogs, or NULL: beside the executable */
+	const char *hosts;			/* Host names served ("*": any), or NULL: by the listen address */
 	int			quiet;			/* no request log (the fuzz target) */
 } gw_config;
 
@@ -49,6 +50,11 @@ extern gw_config gw;
 extern int64_t gw_now_ms(void);
 /* Read --app-tokens (one a line, # comments): 0, or -1 (config.c). */
 extern int	gw_load_app_tokens(const char *path);
+/*
+ * May a request name this Host (its name, without the port)?  --hosts, or
+ * by default: the loopback names when listening on loopback, else any.
+ */
+extern int	gw_host_allowed(const char *host);
 /* Is this SO-AppToken listed (always, without --app-tokens)? */
 extern int	gw_app_token_ok(const char *token);
 

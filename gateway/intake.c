@@ -33,6 +33,13 @@ framing_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_s
 		f->message = "Authorization given twice";
 		return MHD_NO;
 	}
+	if (strcasecmp(key, "Cookie") == 0 && f->n_cookie++ > 0)
+	{
+		/* RFC 6265 5.4: one Cookie header; a second one is read by no one the same way */
+		f->status = 400;
+		f->message = "Cookie given twice";
+		return MHD_NO;
+	}
 	if (strcasecmp(key, "Host") == 0)
 		f->n_host++;
 	else if (strcasecmp(key, "Transfer-Encoding") == 0)

@@ -182,6 +182,16 @@ add_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *valu
 	return MHD_YES;
 }
 
+static enum MHD_Result
+count_sessions(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void) kind;
+	(void) value;
+	if (strcmp(key, "pi_session") == 0)
+		(*(int *) cls)++;
+	return MHD_YES;
+}
+
 /*
  * Who the request is (Authorization, else the pi_session cookie, else the
  * anonymous role) and its context for the database: its headers and
@@ -195,9 +205,24 @@ authenticate(struct MHD_Connection *conn, gw_request *r, gw_error *err)
 	char	   *password = NULL;
 	char	   *user = authz && strncasecmp(authz, "Basic ", 6) == 0
 		? MHD_basic_auth_get_username_password(conn, &password) : NULL;
-	int			rc = gw_authenticate(authz, user, password,
-									 MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "pi_session"),
-									 &r->auth, err);
+	int			sessions = 0;
+	int			rc;
+
+	/*
+	 * One pi_session cookie or none: a browser sends a narrower Path's cookie
+	 * first, so one planted by a sibling site (Path=/api) would win over the
+	 * login's own (session fixation, found by an outside tester).
+	 */
+	MHD_get_connection_values(conn, MHD_COOKIE_KIND, count_sessions, &sessions);
+	if (sessions > 1)
+	{
+		MHD_free(user);
+		MHD_free(password);
+		gw_error_set(err, 401, "28000", "more than one session cookie", NULL, NULL);
+		return -1;
+	}
+	rc = gw_authenticate(authz, user, password,
+						 MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "pi_session"), &r->auth, err);
 	json_t	   *headers;
 
 	if (password)
@@ -321,6 +346,10 @@ first_call(struct MHD_Connection *conn, gw_request *r, const char *url, const ch
 					   NULL, NULL);
 	}
 	r->has_body = fr.n_te > 0 || (fr.n_cl > 0 && strspn(fr.cl, "0") != strlen(fr.cl));
+	/* --hosts: a page of another name (DNS rebinding) is not served */
+	if (!gw_host_allowed(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
+		return gw_fail(conn, r, 421, "PGRST421", "this gateway does not answer for that host",
+					   "Its --hosts names the hosts it serves.", NULL);
 	gw_find_route(r->method, url, &r->route);
 	def = r->route.def;
 	r->max_body = def && def->max_body ? def->max_body : gw.max_body;

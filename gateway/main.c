@@ -102,6 +102,9 @@ static const opt_def options[] = {
 	{"locale-dir", "PRODUCT_IMAGE_LOCALE_DIR", "DIR", OPT_TEXT, &gw.locale_dir, 0, 0,
 	"the message catalogs (DIR/C.UTF-8/LC_MESSAGES/product-image-gateway.LANG.mo) "
 	"(locale/ beside the executable)"},
+	{"hosts", "PRODUCT_IMAGE_HOSTS", "NAMES", OPT_TEXT_OR_NONE, &gw.hosts, 0, 0,
+	"Host names requests may name, comma-separated, or * (the loopback names when listening on "
+	"loopback, else *): a page of another name reaching us (DNS rebinding) gets 421"},
 	{"read-db-uri", "PRODUCT_IMAGE_READ_DB_URI", "URI", OPT_TEXT_OR_NONE, &gw.read_db_uri, 0, 0,
 	"a streaming replica for GET routes; the primary serves them when it is down or behind"},
 	{"read-max-lag", "PRODUCT_IMAGE_READ_MAX_LAG", "MS", OPT_INT, &gw.read_max_lag_ms, 0, INT_MAX,

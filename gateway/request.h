@@ -139,6 +139,7 @@ typedef struct gw_framing
 	int			http10;
 	int			n_host;
 	int			n_auth;
+	int			n_cookie;
 	int			n_te;
 	int			n_cl;
 	char		cl[24];			/* the first Content-Length, as sent */

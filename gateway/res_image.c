@@ -116,14 +116,17 @@ cache_control(struct MHD_Connection *conn, const gw_request *r, const char *etag
 	size_t		vn = v ? strlen(v) : 0,
 				en = strlen(etag);
 
+	/* what credentials read is no shared cache's to keep (a cookie is no Authorization to it) */
+	const char *scope = r->auth.had_credentials ? "private, " : "";
+
 	if (v && ((vn >= 16 && vn <= en && strspn(v, "0123456789abcdef") == vn &&
 			   strncmp(etag, v, vn) == 0 && strspn(etag, "0123456789abcdef") >= 64) ||
 			  strcmp(etag, v) == 0))
-		snprintf(out, n, "max-age=31536000, immutable");
+		snprintf(out, n, "%smax-age=31536000, immutable", scope);
 	else if (!v && r->rendition.given && gw.rendition_max_age > 0)
-		snprintf(out, n, "max-age=%d", gw.rendition_max_age);
+		snprintf(out, n, "%smax-age=%d", scope, gw.rendition_max_age);
 	else
-		snprintf(out, n, "no-cache");
+		snprintf(out, n, "%sno-cache", scope);
 }
 
 /*

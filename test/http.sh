@@ -532,7 +532,7 @@ grep -qi '^Content-Length\|^Transfer-Encoding' "$TMP/headers" && bad "lm_renditi
 /usr/bin/python3 - "$A" "$(grep -i '^ETag:' "$TMP/headers" | cut -d' ' -f2 | tr -d '\r')" <<'PY' && ok || bad "lm_304_nothing_after_the_head"
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(f"GET /api/v1/Product/40/Image?w=20 HTTP/1.1\r\nHost: x\r\nIf-None-Match: {sys.argv[2]}\r\n\r\n".encode())
+s.sendall(f"GET /api/v1/Product/40/Image?w=20 HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-None-Match: {sys.argv[2]}\r\n\r\n".encode())
 s.settimeout(5)
 data = b""
 while True:
@@ -708,7 +708,7 @@ port = int(sys.argv[1])
 idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(60)]
 time.sleep(0.3)
 s = socket.create_connection(("127.0.0.1", port))
-s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
 s.settimeout(3)
 try:
     data = s.recv(100)

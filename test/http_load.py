@@ -37,7 +37,7 @@ def kib(pid, field):
 
 
 def uploads(port, pid, n, length, send, headers):
-    head = ("PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\n"
+    head = ("PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             "Content-Type: application/octet-stream\r\nContent-Length: %d\r\n%s\r\n"
             % (length, "".join(h + "\r\n" for h in headers))).encode()
     chunk = b"\x89" * 65536
@@ -91,7 +91,7 @@ def uploads(port, pid, n, length, send, headers):
 
 
 def loris(port, n, seconds, interval):
-    head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Loris: " + b"a" * 10000
+    head = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Loris: " + b"a" * 10000
     socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(n)]
     alive = list(socks)
     end = time.monotonic() + seconds
@@ -116,14 +116,14 @@ def loris(port, n, seconds, interval):
         s.close()
     time.sleep(0.5)
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     data = s.recv(100)
     print("then", data.split(b" ")[1].decode() if data.startswith(b"HTTP/1.") else "closed")
     s.close()
 
 
 def slowbody(port, seconds, rate, headers):
-    head = ("PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\n"
+    head = ("PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             "Content-Type: application/octet-stream\r\nContent-Length: 1000000\r\n%s\r\n"
             % "".join(h + "\r\n" for h in headers)).encode()
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -155,7 +155,7 @@ def slow_socket(port, path):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.settimeout(30)
     s.connect(("127.0.0.1", port))
-    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
+    s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" % path).encode())
     return s
 
 

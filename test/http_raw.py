@@ -101,8 +101,8 @@ def bearer(name):
     return b"Authorization: Bearer " + tok.encode() + b"\r\n" if tok else b""
 
 
-PUT = b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-SMUGGLED = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+PUT = b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+SMUGGLED = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
 def main():
@@ -112,16 +112,16 @@ def main():
         "garbage": lambda: exchange(port, b"this is not http at all\r\n\r\n"),
         "nul_bytes": lambda: exchange(port, b"\x00\x01\x02 nonsense\r\n\r\n", wait=8.0),
         "no_version": lambda: exchange(port, b"GET /health\r\n\r\n"),
-        "bad_header_line": lambda: exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n"),
-        "huge_header": lambda: exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n"),
-        "long_request_line": lambda: exchange(port, b"GET /" + b"a" * 200000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
-        "bad_content_length": lambda: exchange(port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"),
-        "declared_1gb": lambda: exchange(port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 1073741824\r\n\r\n" + png),
+        "bad_header_line": lambda: exchange(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nno colon here\r\n\r\n"),
+        "huge_header": lambda: exchange(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n"),
+        "long_request_line": lambda: exchange(port, b"GET /" + b"a" * 200000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        "bad_content_length": lambda: exchange(port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n"),
+        "declared_1gb": lambda: exchange(port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nContent-Length: 1073741824\r\n\r\n" + png),
         "chunked_over_limit": lambda: exchange(
-            port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
+            port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
             chunks=[b"10000\r\n" + b"\x89" * 0x10000 + b"\r\n"] * 40 + [b"0\r\n\r\n"]),
-        "bad_chunk": lambda: exchange(port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"),
-        "bad_multipart": lambda: exchange(port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: 19\r\n\r\n--XYZ\r\ngarbage!!!\r\n"),
+        "bad_chunk": lambda: exchange(port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"),
+        "bad_multipart": lambda: exchange(port, b"PUT /api/v1/Product/1/Image HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: 19\r\n\r\n--XYZ\r\ngarbage!!!\r\n"),
         "slow_loris": lambda: exchange(port, b"GET /health HTTP/1.1\r\n", chunks=[b"X-A: b\r\n"] * 10, delay=1.0, wait=8.0),
     }
     # framing (RFC 9112 6.1, 6.3): each answered, then the connection closed
@@ -133,16 +133,16 @@ def main():
         "cl_and_te": lambda: answer_and_close(
             port, PUT + b"Content-Length: 45\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" + SMUGGLED),
         "te_space_before_colon": lambda: answer_and_close(
-            port, b"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n" + SMUGGLED),
+            port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n" + SMUGGLED),
         "te_unknown": lambda: answer_and_close(
             port, PUT + b"Transfer-Encoding: gzip\r\n\r\nhello"),
         "te_chunked_not_last": lambda: answer_and_close(
             port, PUT + b"Transfer-Encoding: chunked, gzip\r\n\r\nhello"),
         "te_http10": lambda: answer_and_close(
-            port, b"PUT /api/v1/Product/1/Image HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+            port, b"PUT /api/v1/Product/1/Image HTTP/1.0\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
         "no_host": lambda: answer_and_close(port, b"GET /health HTTP/1.1\r\n\r\n"),
         "host_twice": lambda: answer_and_close(port, b"GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
-        "get_ok_keeps_open": lambda: answer_and_close(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n", wait=1.0),
+        "get_ok_keeps_open": lambda: answer_and_close(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", wait=1.0),
         "http10_no_host_ok": lambda: answer_and_close(port, b"GET /health HTTP/1.0\r\n\r\n"),
     })
     # nothing before authentication: answered from the headers alone, without
@@ -155,9 +155,9 @@ def main():
         "expect_no_credentials": lambda: first_status(port, PUT + big + b"Expect: 100-continue\r\n\r\n"),
         "expect_reader": lambda: first_status(port, PUT + big + bearer("PI_TOKEN_READER") + b"Expect: 100-continue\r\n\r\n"),
         "expect_writer": lambda: first_status(port, PUT + big + bearer("PI_TOKEN_WRITER") + b"Expect: 100-continue\r\n\r\n"),
-        "get_4gb_body": lambda: answer_and_close(port, b"GET /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\n" + bearer("PI_TOKEN_WRITER") + b"Content-Length: 4000000000\r\n\r\n" + b"x" * 65536),
-        "delete_chunked_body": lambda: answer_and_close(port, b"DELETE /api/v1/Product/1/Image HTTP/1.1\r\nHost: x\r\n" + bearer("PI_TOKEN_WRITER") + b"Transfer-Encoding: chunked\r\n\r\n10000\r\n" + b"x" * 65536),
-        "head_body": lambda: answer_and_close(port, b"HEAD /health HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n"),
+        "get_4gb_body": lambda: answer_and_close(port, b"GET /api/v1/Product/1/Image HTTP/1.1\r\nHost: 127.0.0.1\r\n" + bearer("PI_TOKEN_WRITER") + b"Content-Length: 4000000000\r\n\r\n" + b"x" * 65536),
+        "delete_chunked_body": lambda: answer_and_close(port, b"DELETE /api/v1/Product/1/Image HTTP/1.1\r\nHost: 127.0.0.1\r\n" + bearer("PI_TOKEN_WRITER") + b"Transfer-Encoding: chunked\r\n\r\n10000\r\n" + b"x" * 65536),
+        "head_body": lambda: answer_and_close(port, b"HEAD /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000\r\n\r\n"),
     })
     for name in sys.argv[3:]:
         try:

@@ -93,6 +93,25 @@ expect basic_role_default_ignored 200 '' -- -u pi_basic_user:basic-pass -X PUT -
 expect basic_encoding_default_ignored 200 '"Description": "ア\\x"' -- -u pi_basic_user:basic-pass -X PUT -d '{"Description":"ア\\x"}' "$(info 6)"
 psql -X -q -d $DB -c "ALTER ROLE pi_basic_user RESET ALL" >/dev/null
 
+# ---- what a second outside round found ----
+# a pi_session planted with a narrower Path would be sent first: two are refused
+FIX=$(awk '$6 == "pi_session" { print $7 }' "$JAR")
+expect two_session_cookies 401 'more than one session cookie' -- -H "Cookie: pi_session=$FIX; pi_session=$FIX" "$(info 1)"
+expect two_cookie_headers 400 'Cookie given twice' -- -H 'Cookie: a=b' -H "Cookie: pi_session=$FIX" "$(info 1)"
+# Basic decodes whole: nothing may follow the padding
+expect basic_after_padding 401 '' -- -H "Authorization: Basic $(printf 'pi_basic_user:basic-pass' | base64 -w0)$(printf 'x:y' | base64 -w0)" "$(info 1)"
+# DNS rebinding: a loopback gateway answers only for loopback names
+expect host_other_name 421 'host' -- -H 'Host: evil.example' "$(info 1)"
+expect host_other_name_login 421 '' -- -H 'Host: evil.example' -H 'Origin: http://evil.example' -H 'Content-Type: application/json' -d '{"username":"pi_basic_user","password":"basic-pass"}' "$U/api/v1/Session"
+expect host_localhost 404 '' -- -H "Host: localhost:$P" "$(info 1)"
+# what credentials read is private to caches
+expect private_cache 200 '' -- -u pi_basic_user:basic-pass -X PUT --data-binary @"$FX/rgb.png" "$(img 7)"
+sha=$(sha256sum "$FX/rgb.png" | cut -c1-16)
+expect private_immutable 200 '' -- -u pi_basic_user:basic-pass "$(img 7)?v=$sha"
+header_has private_immutable_header 'Cache-Control: private, max-age=31536000, immutable'
+expect public_immutable 200 '' -- "$(img 7)?v=$sha"
+header_has public_immutable_header 'Cache-Control: max-age=31536000, immutable'
+
 # ---- the cookie session: reads, and writes with the XSRF token ----
 expect cookie_read_no_image 404 '' -- -b "$JAR" "$(info 1)"
 expect cookie_write_no_token 403 'XSRF' -- -b "$JAR" -X PUT --data-binary @"$FX/rgb.png" "$(img 1)"
