@@ -104,6 +104,20 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'product_put_image_info'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION product_image.product_put_image_info(integer, jsonb, text) FROM PUBLIC;
+-- whoever may update ImageInfo may do it with If-Match
+DO $$
+DECLARE g record;
+BEGIN
+    FOR g IN SELECT a.grantee FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+              WHERE p.oid OPERATOR(pg_catalog.=)
+                    'product_image.product_put_image_info(integer, jsonb)'::pg_catalog.regprocedure
+                AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+                AND a.grantee OPERATOR(pg_catalog.<>) p.proowner LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION product_image.product_put_image_info(integer, jsonb, text) TO %s',
+            CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC' ELSE g.grantee::pg_catalog.regrole::pg_catalog.text END);
+    END LOOP;
+END
+$$;
 
 -- ---------------------------------------------------------------------------
 -- Sessions of the HTTP gateway's cookie login (POST /api/v1/Session), in the
@@ -115,6 +129,7 @@ REVOKE ALL ON FUNCTION product_image.product_put_image_info(integer, jsonb, text
 CREATE TABLE product_image.session (
     id       uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     role     name NOT NULL,
+    role_oid oid NOT NULL,      -- a role dropped and created again under the name is another
     created  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     expires  timestamptz NOT NULL,
     last_use timestamptz NOT NULL DEFAULT pg_catalog.now()
@@ -142,8 +157,9 @@ BEGIN
             USING ERRCODE = '42501';
     END IF;
     DELETE FROM product_image.session s WHERE s.expires OPERATOR(pg_catalog.<) pg_catalog.now();
-    INSERT INTO product_image.session (role, expires)
-    VALUES (SESSION_USER, pg_catalog.now() OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs => ttl))
+    INSERT INTO product_image.session (role, role_oid, expires)
+    SELECT r.rolname, r.oid, pg_catalog.now() OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs => ttl)
+      FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) SESSION_USER
     RETURNING session.id INTO id;
     -- a role keeps its 20 newest sessions: opening more ends the oldest, so
     -- no login can fill the table
@@ -156,21 +172,31 @@ BEGIN
 END
 $$;
 
--- The role of a live session (its last use noted, at most once a minute, and
--- never on a standby); 28000 when there is none.  For the authenticator.
+-- The role of a live session (its last use noted, at most once a minute,
+-- never waiting for a concurrent request of the same session, never on a
+-- standby); 28000 when there is none, or when its role is no longer one that
+-- may log in here (NOLOGIN, expired VALID UNTIL, superuser, BYPASSRLS, or
+-- dropped and created again).  For the authenticator.
 CREATE FUNCTION product_image.session_role(id uuid) RETURNS name
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE r name;
 BEGIN
     SELECT s.role INTO r FROM product_image.session s
-     WHERE s.id OPERATOR(pg_catalog.=) session_role.id AND s.expires OPERATOR(pg_catalog.>) pg_catalog.now();
+      JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) s.role_oid
+                                AND o.rolname OPERATOR(pg_catalog.=) s.role
+     WHERE s.id OPERATOR(pg_catalog.=) session_role.id AND s.expires OPERATOR(pg_catalog.>) pg_catalog.now()
+       AND o.rolcanlogin AND NOT o.rolsuper AND NOT o.rolbypassrls
+       AND (o.rolvaliduntil IS NULL OR o.rolvaliduntil OPERATOR(pg_catalog.>) pg_catalog.now());
     IF r IS NULL THEN
         RAISE EXCEPTION 'the session is invalid or has expired' USING ERRCODE = '28000';
     END IF;
     IF NOT pg_catalog.pg_is_in_recovery() THEN
         UPDATE product_image.session s SET last_use = pg_catalog.now()
-         WHERE s.id OPERATOR(pg_catalog.=) session_role.id
-           AND s.last_use OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) interval '1 minute');
+         WHERE s.ctid OPERATOR(pg_catalog.=) (
+               SELECT k.ctid FROM product_image.session k
+                WHERE k.id OPERATOR(pg_catalog.=) session_role.id
+                  AND k.last_use OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) interval '1 minute')
+                  FOR UPDATE SKIP LOCKED);
     END IF;
     RETURN r;
 END

@@ -175,11 +175,16 @@ gw_authenticator(void)
 static int
 basic_role_allowed(PGconn *pg)
 {
+	/*
+	 * The login itself (SESSION_USER), which every Basic request runs as
+	 * (SET LOCAL ROLE NONE): not CURRENT_USER, which a login's own default
+	 * (ALTER ROLE ... SET role) names.
+	 */
 	const char *auth = gw_authenticator();
 	const char *params[1] = {auth};
 	PGresult   *res = PQexecParams(pg, "SELECT NOT r.rolsuper AND NOT r.rolbypassrls AND "
 								   "($1::text IS NOT NULL AND pg_catalog.pg_has_role($1::text, r.oid, 'MEMBER')) "
-								   "FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER",
+								   "FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) SESSION_USER",
 								   1, NULL, params, NULL, NULL, 0);
 	int			ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 		strcmp(PQgetvalue(res, 0, 0), "t") == 0;

@@ -28,6 +28,7 @@ static const struct
 	{"P0002", 404},
 	{"PI412", 412},				/* If-Match / If-None-Match not met */
 	{"42501", 0},
+	{"42883", 501},				/* a function this database lacks (a proxy node) */
 	{"28P01", 401}, {"28000", 401},
 	{"40001", 503}, {"40P01", 503},	/* the gateway retries once first */
 	{"08", 503}, {"57P", 503}, {"53300", 503},	/* unavailable */

@@ -31,9 +31,14 @@ gw_i18n_init(const char *dir)
 	DIR		   *d;
 	struct dirent *e;
 
-	/* gettext translates in any locale but "C"; C.UTF-8 is always there */
+	/*
+	 * gettext translates in any locale but "C"; C.UTF-8 is always there on
+	 * Debian (without it: English only).  LANGUAGE would override the
+	 * catalogs' lookup: the request chooses, not the environment.
+	 */
+	unsetenv("LANGUAGE");
 	if (setlocale(LC_MESSAGES, "C.UTF-8") == NULL)
-		return -1;
+		return 0;
 	snprintf(path, sizeof(path), "%s/C.UTF-8/LC_MESSAGES", dir);
 	if ((d = opendir(path)) == NULL)
 		return 0;				/* no catalogs: English only */

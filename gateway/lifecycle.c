@@ -213,7 +213,8 @@ authenticate(struct MHD_Connection *conn, gw_request *r, gw_error *err)
 	 * first, so one planted by a sibling site (Path=/api) would win over the
 	 * login's own (session fixation, found by an outside tester).
 	 */
-	MHD_get_connection_values(conn, MHD_COOKIE_KIND, count_sessions, &sessions);
+	if (authz == NULL)
+		MHD_get_connection_values(conn, MHD_COOKIE_KIND, count_sessions, &sessions);
 	if (sessions > 1)
 	{
 		MHD_free(user);

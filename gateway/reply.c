@@ -113,6 +113,9 @@ gw_send_buffer(struct MHD_Connection *conn, gw_request *r, int status, const cha
 	if (ctype)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_LANGUAGE,
 								r->content_lang ? r->content_lang : r->lang ? r->lang : "en");
+	/* an error's words depend on the request's languages: caches must key on them */
+	if (ctype && status >= 400)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Language, SO-Language");
 	if (status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 								"Bearer realm=\"product_image\", Basic realm=\"product_image\", "

@@ -78,7 +78,8 @@ gw_session_login(struct MHD_Connection *conn, gw_request *r)
 		gw_auth_free(&login);
 		if (err.status == 0)
 			return MHD_NO;
-		if (err.status != 503)
+		/* the database's answer for what is not a refused login (no session functions: 501) */
+		if (err.status != 503 && err.status != 501)
 			gw_error_set(&err, 401, "28P01", "invalid username or password", NULL, NULL);
 		return gw_send_error(conn, r, &err, NULL);
 	}

@@ -356,7 +356,11 @@ ALTER EXTENSION product_image UPDATE TO '0.3.0';
 REVOKE EXECUTE ON FUNCTION product_image.product_get_image_rendition(integer, integer, integer, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION product_image.product_get_image_rendition(integer, integer, integer, text, text, text) TO regress_sec_writer;
 GRANT EXECUTE ON FUNCTION product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text) TO regress_sec_reader;
+GRANT EXECUTE ON FUNCTION product_image.product_put_image_info(integer, jsonb) TO regress_sec_writer;
 ALTER EXTENSION product_image UPDATE;
+-- whoever could update ImageInfo can with If-Match (0.4.0's new overload)
+SELECT has_function_privilege('regress_sec_writer', 'product_image.product_put_image_info(integer, jsonb, text)', 'EXECUTE') AS if_match_writer,
+       has_function_privilege('regress_sec_anon', 'product_image.product_put_image_info(integer, jsonb, text)', 'EXECUTE') AS if_match_public;
 SELECT has_function_privilege('regress_sec_anon', 'product_image.product_get_image_rendition(integer, integer, integer, text, text, text, bigint)', 'EXECUTE') AS rendition_public,
        has_function_privilege('regress_sec_writer', 'product_image.product_get_image_rendition(integer, integer, integer, text, text, text, bigint)', 'EXECUTE') AS rendition_writer,
        has_function_privilege('regress_sec_reader', 'product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text)', 'EXECUTE') AS partition_reader,

@@ -369,7 +369,8 @@ ServeStored(Answer *ans, const RenderArgs *a, bool etag_only, const char *unless
 			source = f;
 	}
 	Serve(ans, a, data, source, w, h, orientation, hex, sha, blob_id, etag_only, unless);
-	ans->values[ANS_MODIFIED] = changed;	/* by value */
+	/* out of SPI: a timestamptz is by value where float8 is (64-bit), else a pointer */
+	ans->values[ANS_MODIFIED] = isnull ? (Datum) 0 : SPI_datumTransfer(changed, FLOAT8PASSBYVAL, 8);
 	ans->nulls[ANS_MODIFIED] = isnull;
 }
 

@@ -104,6 +104,24 @@ expect basic_after_padding 401 '' -- -H "Authorization: Basic $(printf 'pi_basic
 expect host_other_name 421 'host' -- -H 'Host: evil.example' "$(info 1)"
 expect host_other_name_login 421 '' -- -H 'Host: evil.example' -H 'Origin: http://evil.example' -H 'Content-Type: application/json' -d '{"username":"pi_basic_user","password":"basic-pass"}' "$U/api/v1/Session"
 expect host_localhost 404 '' -- -H "Host: localhost:$P" "$(info 1)"
+# a login's default role is not what Basic checks it by: a superuser whose
+# default role is an ordinary one is still a superuser (code review)
+psql -X -q -d $DB -c "ALTER ROLE pi_su SET role = 'pi_reader'" >/dev/null
+expect basic_superuser_with_default_role 401 '' -- -u pi_su:su-pass "$(info 1)"
+psql -X -q -d $DB -c "ALTER ROLE pi_su RESET ALL" >/dev/null
+# a session's role is judged again at every request: NOLOGIN ends its sessions
+MAIN_JAR=$JAR
+JAR=$TMP/jar_nologin
+check login_before_nologin "$(login pi_basic_user basic-pass)" 200
+expect session_before_nologin 404 '' -- -b "$JAR" "$(info 1)"
+psql -X -q -d $DB -c "ALTER ROLE pi_basic_user NOLOGIN" >/dev/null
+expect session_after_nologin 401 '"code":"28000"' -- -b "$JAR" "$(info 1)"
+psql -X -q -d $DB -c "ALTER ROLE pi_basic_user LOGIN" >/dev/null
+expect session_login_again 404 '' -- -b "$JAR" "$(info 1)"
+JAR=$MAIN_JAR
+# an error's words depend on the languages asked for: caches key on them
+expect vary_languages 404 '' -- -H 'Accept-Language: sv' "$(info 1)"
+header_has vary_languages_header 'Vary: Accept-Language, SO-Language'
 # what credentials read is private to caches
 expect private_cache 200 '' -- -u pi_basic_user:basic-pass -X PUT --data-binary @"$FX/rgb.png" "$(img 7)"
 sha=$(sha256sum "$FX/rgb.png" | cut -c1-16)

@@ -110,8 +110,13 @@ check partition_not_power_of_two "$(sql $P0 "SELECT product_image.configure_part
 
 # ---- the HTTP contract through the proxy ----
 G=$GWPORT
-start_gateway_uri $G "$TMP/gw.log" "$(dburi $P)" --anon-role pi_writer
+start_gateway_uri $G "$TMP/gw.log" "$(dburi $P)" --anon-role pi_writer \
+    --session-secret 0123456789abcdef0123456789abcdef-scaleout
 code() { curl -s -o "$TMP/body" -w '%{http_code}' "$@"; }
+# what a proxy node lacks is 501, not a refused login nor a 500: sessions, ImageInfo's If-Match
+check http_proxy_no_sessions "$(code -H 'Content-Type: application/json' \
+    -d '{"username":"pi_authenticator","password":"auth-secret"}' "http://127.0.0.1:$G/api/v1/Session")" 501
+check http_proxy_no_info_if_match "$(code -X PUT -H 'If-Match: *' -d '{}' "$(url $G 10 ImageInfo)")" 501
 check http_put_even "$(code -X PUT --data-binary @"$FX/rgb.jpg" -H 'Content-Type: image/jpeg' "$(url $G 10 Image)")" 200
 check http_put_odd "$(code -X PUT --data-binary @"$FX/rgb.jpg" -H 'Content-Type: image/jpeg' "$(url $G 11 Image)")" 200
 check http_get "$(code "$(url $G 11 Image)")" 200
