@@ -37,6 +37,15 @@ error_from_result(PGresult *res, PGconn *pg, int had_credentials, gw_error *err)
 					 NULL, "Retry the request.");
 		return;
 	}
+	if (strcmp(st, "42883") == 0)
+	{
+		/* a proxy node (or an older version) lacks the function: say so without naming it */
+		fprintf(stderr, "gateway: SQLSTATE 42883: %s", PQresultErrorMessage(res));
+		gw_error_set(err, status, st, "the database lacks what this route needs", NULL,
+					 "A PL/Proxy node has no sessions and no If-Match for ImageInfo; "
+					 "point the gateway at a partition for them.");
+		return;
+	}
 	/* PostgreSQL's text names the schema, table or function: not for clients */
 	if (strcmp(st, "42501") == 0)
 	{

@@ -78,8 +78,13 @@ gw_session_login(struct MHD_Connection *conn, gw_request *r)
 		gw_auth_free(&login);
 		if (err.status == 0)
 			return MHD_NO;
-		/* the database's answer for what is not a refused login (no session functions: 501) */
-		if (err.status != 503 && err.status != 501)
+		/*
+		 * A refused login is 401 whatever the reason (no hint about which
+		 * names exist); a role that may not open sessions (42501, 403), a
+		 * database without session functions (42883, 501) or one that is
+		 * down (503) says so.
+		 */
+		if (err.status == 401 || err.status == 400 || err.status == 500)
 			gw_error_set(&err, 401, "28P01", "invalid username or password", NULL, NULL);
 		return gw_send_error(conn, r, &err, NULL);
 	}

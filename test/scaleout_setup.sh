@@ -128,6 +128,8 @@ GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
                           product_image.product_put_image_info(integer, jsonb),
                           product_image.product_delete_image(integer) TO pi_writer;
 GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea) TO pi_tenant;
+-- as a single node's README grants it for sessions (which a proxy node lacks: 501)
+GRANT USAGE ON SCHEMA product_image TO pi_authenticator;
 CREATE TABLE fixture (name text PRIMARY KEY, img bytea);
 \copy fixture FROM PROGRAM 'python3 $ROOT/test/copy_files.py $FX'
 \copy fixture FROM PROGRAM 'python3 $ROOT/test/copy_files.py $ROOT/test/fixtures/render'
