@@ -26,13 +26,10 @@ DROP DATABASE IF EXISTS $DB;
 CREATE DATABASE $DB;
 DO \$\$ BEGIN
 $(gateway_roles_sql)
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_basic_user') THEN
-    CREATE ROLE pi_basic_user LOGIN PASSWORD 'basic-pass';
-  END IF;
+$(gateway_login_sql)
 END \$\$;
 GRANT pi_writer, pi_reader TO pi_authenticator;
-GRANT pi_writer TO pi_basic_user;
-GRANT pi_basic_user TO pi_authenticator;
+$(gateway_login_grants_sql)
 \c $DB
 $(gateway_shop_sql)
 SQL

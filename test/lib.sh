@@ -99,6 +99,19 @@ gateway_roles_sql() {  # inside a DO block: the login and the roles it acts for
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_reader') THEN CREATE ROLE pi_reader NOLOGIN; END IF;
 SQL
 }
+gateway_login_sql() {  # inside the DO block: pi_basic_user, a writer that logs in with a password
+    cat <<'SQL'
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_basic_user') THEN
+    CREATE ROLE pi_basic_user LOGIN PASSWORD 'basic-pass';
+  END IF;
+SQL
+}
+gateway_login_grants_sql() {  # after it: the authenticator may become the login (Basic, sessions)
+    cat <<'SQL'
+GRANT pi_writer TO pi_basic_user;
+GRANT pi_basic_user TO pi_authenticator;
+SQL
+}
 gateway_shop_sql() {  # connected to the new database: products 1..100, attached, granted
     cat <<'SQL'
 CREATE EXTENSION product_image;
