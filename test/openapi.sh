@@ -48,7 +48,7 @@ start_gateway $P "$TMP/logs/gw.log" --anon-role pi_reader --session-secret "$SEC
     --max-body 100000
 start_gateway $BARE "$TMP/logs/bare.log" --anon-role ""
 /usr/bin/python3 "$ROOT/test/openapi_contract.py" "$ROOT/gateway/openapi.json" \
-    "${PI_ACCESS_LOG_DIR:-$TMP/none}:$TMP/logs" "http://127.0.0.1:$P" "http://127.0.0.1:$BARE" \
+    "${PI_ACCESS_LOG_DIR:--}:$TMP/logs" "http://127.0.0.1:$P" "http://127.0.0.1:$BARE" \
     pi_basic_user basic-pass "$ROOT/test/fixtures/rgb.png" \
     "$(python3 "$ROOT/test/jwt.py" "$SECRET" '{"role":"pi_nobody"}')" > "$TMP/contract" 2>&1
 while read -r line; do
@@ -57,5 +57,6 @@ while read -r line; do
         FAIL:*) bad "${line#FAIL: }" ;;
     esac
 done < "$TMP/contract"
+grep '^openapi: ' "$TMP/contract" || true
 grep -q '^contract: ' "$TMP/contract" || bad "openapi_contract.py did not finish: $(tail -5 "$TMP/contract")"
 summary openapi

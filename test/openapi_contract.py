@@ -208,9 +208,12 @@ for f in [f for d in log_dirs.split(":") for f in glob.glob(f"{d}/*.log")]:
             undescribed.setdefault(key, f"{f.split('/')[-1]}: {line.strip()}")
 for key, example in sorted(undescribed.items()):
     check(f"described {key[1].upper()} {key[0]} {key[2]}", False, f"produced by the tests but not described ({example})")
-for key in sorted(described - seen - generic):
-    check(f"produced {key[1].upper()} {key[0]} {key[2]}", False, "described but no test produced it")
-check("log_coverage", len(seen) > 50, f"{len(seen)} (path, method, status) seen")
+if log_dirs.startswith("-"):
+    print("openapi: without the HTTP harnesses' access logs (PI_ACCESS_LOG_DIR) only the first direction is checked")
+else:
+    for key in sorted(described - seen - generic):
+        check(f"produced {key[1].upper()} {key[0]} {key[2]}", False, "described but no test produced it")
+    check("log_coverage", len(seen) > 50, f"{len(seen)} (path, method, status) seen")
 
 
 
