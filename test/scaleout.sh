@@ -183,7 +183,10 @@ for _ in 1 2 3 4 5; do
         [ "$(sql $SB "SELECT pg_last_wal_receive_lsn() >= '$lsn'")" = t ] && break
         sleep 0.1
     done
-    held=$(sql $SB "SELECT pg_last_wal_receive_lsn() >= '$lsn' AND pg_last_wal_replay_lsn() < '$lsn'")
+    # held only when replay is paused (not merely asked to pause: it goes on to
+    # the next record it checks at) with the save received and not replayed
+    held=$(sql $SB "SELECT pg_get_wal_replay_pause_state() = 'paused' AND pg_last_wal_receive_lsn() >= '$lsn'
+                    AND pg_last_wal_replay_lsn() < '$lsn'")
     [ "$held" = t ] && break
     sql $SB "SELECT pg_wal_replay_resume()" >/dev/null
 done
