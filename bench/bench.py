@@ -3,7 +3,9 @@
 
 Run by bench/run, which starts a private cluster and exports PGHOST/PGPORT.
 Sections: save (pgbench, interleaved), decode (standalone vs Pillow, callgrind),
-http (wrk vs direct libpq), scaling (time and backend memory vs size).
+http (wrk vs direct libpq), scaling (time and backend memory vs size), thumbs,
+reads (GET through the gateway vs nginx serving the same bytes from disk, and
+product_get_image vs a plain SELECT of the column).
 Environment: BENCH_SECONDS (per pgbench/wrk run, default 5), BENCH_ROUNDS
 (default 3), BENCH_SECTIONS (default "save decode http scaling thumbs").
 """
@@ -15,12 +17,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMG = os.environ.get("BENCH_IMAGES", os.path.join(ROOT, ".run", "bench-images"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-SECTIONS = os.environ.get("BENCH_SECTIONS", "save decode http scaling thumbs").split()
+SECTIONS = os.environ.get("BENCH_SECTIONS", "save decode http scaling thumbs reads").split()
 DB = "pi_bench"
 PGBIN = subprocess.check_output(["pg_config", "--bindir"], text=True).strip()
 SAVE_IMAGES = ["png_40k.png", "gif_13k.gif", "jpeg_700k.jpg", "tiff_1200k.tif", "jpeg_5m.jpg"]
@@ -252,6 +255,71 @@ def bench_http():
         proc.wait()
 
 
+def wrk_get(url, conns):
+    """Requests per second of 2xx answers, and how many were not 2xx (a 503 past the render slots)."""
+    out = subprocess.run(["wrk", "-t", str(min(conns, 2)), "-c", str(conns), "-d", f"{SECONDS:g}s", url],
+                         capture_output=True, text=True, check=True).stdout
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = int(re.search(r"Non-2xx or 3xx responses: (\d+)", out).group(1)) if "Non-2xx" in out else 0
+    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+    return rps * (total - bad) / total if total else 0.0, bad
+
+
+def bench_reads():
+    """GET of stored originals and a cached rendition through the gateway, side by side
+    with nginx (Debian's nginx-light, sendfile on) serving the same bytes from disk."""
+    port, nport = 18482, 18483
+    gw = os.path.join(ROOT, "gateway", "product-image-gateway")
+    host, pgport = os.environ["PGHOST"], os.environ["PGPORT"]
+    conninfo = f"host={host} port={pgport} dbname={DB} user=postgres"
+    static = os.path.join(ROOT, ".run", "bench-static")
+    os.makedirs(os.path.join(static, "logs"), exist_ok=True)
+    cases = [("43 KB PNG", "png_40k.png", 1, ""), ("5 MB JPEG", "jpeg_5m.jpg", 2, ""),
+             ("256 px rendition, cached", "jpeg_700k.jpg", 3, "?w=256&h=256")]
+    for _, name, pid, _ in cases:
+        psql(f"SELECT product_image.product_save_image({pid}, img) FROM bench_image WHERE name = '{name}'")
+    conf = os.path.join(static, "nginx.conf")
+    open(conf, "w").write(f"""daemon off; worker_processes 2; pid {static}/nginx.pid;
+error_log {static}/logs/error.log; events {{ worker_connections 1024; }}
+http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
+  server {{ listen 127.0.0.1:{nport}; root {static}; }} }}
+""")
+    proc = subprocess.Popen([gw, "--listen", f"127.0.0.1:{port}", "--db-uri", conninfo, "--anon-role", "postgres",
+                             "--pool", "32"], stderr=open(os.path.join(ROOT, ".run", "bench-gateway.log"), "w"))
+    nginx = subprocess.Popen(["nginx", "-c", conf, "-p", static], stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    try:
+        # the rendition's bytes, for nginx to serve as a file too (and the gateway's cache filled)
+        for label, name, pid, query in cases:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/Product/{pid}/Image{query}") as r:
+                open(os.path.join(static, f"p{pid}"), "wb").write(r.read())
+        print(f"\n### Reads: GET through the gateway vs nginx serving the same bytes, requests per second "
+              f"(median of {ROUNDS}, wrk, {SECONDS:g} s)\n")
+        print("| image | connections | gateway (2xx/s) | gateway non-2xx | nginx | gateway/nginx |")
+        print("|---|---|---|---|---|---|")
+        for label, name, pid, query in cases:
+            for conns in (1, 8, 32):
+                g = sorted(wrk_get(f"http://127.0.0.1:{port}/api/v1/Product/{pid}/Image{query}", conns)
+                           for _ in range(ROUNDS))[ROUNDS // 2]
+                n = sorted(wrk_get(f"http://127.0.0.1:{nport}/p{pid}", conns) for _ in range(ROUNDS))[ROUNDS // 2]
+                print(f"| {label} | {conns} | {g[0]:.0f} | {g[1]} | {n[0]:.0f} | {g[0] / n[0]:.2f}x |", flush=True)
+    finally:
+        proc.terminate()
+        nginx.terminate()
+        proc.wait()
+        nginx.wait()
+    print(f"\n### Reads in SQL: product_get_image vs a plain SELECT of the column, transactions per second "
+          f"(pgbench, 8 clients, median of {ROUNDS})\n")
+    print("| image | product_get_image | plain SELECT data | ratio |")
+    print("|---|---|---|---|")
+    for label, name, pid, query in cases[:2]:
+        ours = sorted(pgbench(f"SELECT product_image.product_get_image({pid});", 8, SECONDS) for _ in range(ROUNDS))
+        plain = sorted(pgbench(f"SELECT data FROM product_image.blob WHERE product_id = {pid};", 8, SECONDS)
+                       for _ in range(ROUNDS))
+        o, p = ours[ROUNDS // 2], plain[ROUNDS // 2]
+        print(f"| {label} | {o:.0f} | {p:.0f} | {o / p:.2f}x |", flush=True)
+
+
 def bench_scaling():
     print("\n### Scaling with size: one client, header mode and full mode\n")
     print("| image | bytes | header ms/save | full ms/save | ms per MB (header) | peak private memory (header) | peak/size | instructions per header (callgrind) |")
@@ -356,7 +424,7 @@ def main():
     setup()
     for s in SECTIONS:
         {"save": bench_save, "decode": bench_decode, "http": bench_http, "scaling": bench_scaling,
-         "thumbs": bench_thumbs}[s]()
+         "thumbs": bench_thumbs, "reads": bench_reads}[s]()
 
 
 if __name__ == "__main__":
