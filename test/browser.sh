@@ -21,15 +21,8 @@ if [ ! -x "$CHROMIUM" ] || [ ! -d "$ROOT/test/browser/node_modules/puppeteer-cor
     exit 1
 fi
 psql -X -q -v ON_ERROR_STOP=1 <<SQL >/dev/null
-SET client_min_messages = warning;
-DROP DATABASE IF EXISTS $DB;
-CREATE DATABASE $DB;
-DO \$\$ BEGIN
-$(gateway_roles_sql)
+$(gateway_fresh_sql $DB)
 $(gateway_login_sql)
-END \$\$;
-GRANT pi_writer, pi_reader TO pi_authenticator;
-$(gateway_login_grants_sql)
 \c $DB
 $(gateway_shop_sql)
 SQL

@@ -17,13 +17,7 @@ GATEWAY_START_TRIES=100  # start_gateway waits up to 10 s for /health here
 stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
 psql -X -q -v ON_ERROR_STOP=1 <<SQL >/dev/null
-SET client_min_messages = warning;
-DROP DATABASE IF EXISTS $DB;
-CREATE DATABASE $DB;
-DO \$\$ BEGIN
-$(gateway_roles_sql)
-END \$\$;
-GRANT pi_writer, pi_reader TO pi_authenticator;
+$(gateway_fresh_sql $DB)
 \c $DB
 $(gateway_shop_sql)
 ALTER DATABASE $DB SET product_image.max_bytes = '64MB';

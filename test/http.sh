@@ -23,11 +23,8 @@ count() { local n; n=$(grep -c ${3:-} -- "$1" "$2" 2>/dev/null); echo "${n:-0}";
 
 # ---- database: extension, products, roles as in the README ----
 psql -X -q -v ON_ERROR_STOP=1 <<SQL >/dev/null
-SET client_min_messages = warning;
-DROP DATABASE IF EXISTS $DB;
-CREATE DATABASE $DB;
+$(gateway_fresh_sql $DB)
 DO \$\$ BEGIN
-$(gateway_roles_sql)
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_nobody') THEN CREATE ROLE pi_nobody NOLOGIN; END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_basic_user') THEN
     CREATE ROLE pi_basic_user LOGIN PASSWORD 'basic-pass';
@@ -45,7 +42,7 @@ $(gateway_roles_sql)
     CREATE ROLE pi_pool_auth LOGIN NOINHERIT PASSWORD 'pool-secret';
   END IF;
 END \$\$;
-GRANT pi_writer, pi_reader, pi_nobody TO pi_authenticator;
+GRANT pi_nobody TO pi_authenticator;
 GRANT pi_writer TO pi_basic_user;
 -- Basic logins: roles the authenticator may become (as a token's role must be)
 GRANT pi_basic_user, pi_changer TO pi_authenticator;

@@ -16,18 +16,13 @@ SESSION_SECRET=abcdefghijklmnopqrstuvwxyz-0123456789-session
 JAR=$TMP/jar
 
 psql -X -q -v ON_ERROR_STOP=1 <<SQL >/dev/null
-SET client_min_messages = warning;
-DROP DATABASE IF EXISTS $DB;
-CREATE DATABASE $DB;
-DO \$\$ BEGIN
-$(gateway_roles_sql)
+$(gateway_fresh_sql $DB)
 $(gateway_login_sql)
+DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_su') THEN
     CREATE ROLE pi_su LOGIN SUPERUSER PASSWORD 'su-pass';
   END IF;
 END \$\$;
-GRANT pi_writer, pi_reader TO pi_authenticator;
-$(gateway_login_grants_sql)
 \c $DB
 $(gateway_shop_sql)
 -- SQL sees the request's headers: product 90 is only for the shop's app

@@ -99,15 +99,24 @@ gateway_roles_sql() {  # inside a DO block: the login and the roles it acts for
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_reader') THEN CREATE ROLE pi_reader NOLOGIN; END IF;
 SQL
 }
-gateway_login_sql() {  # inside the DO block: pi_basic_user, a writer that logs in with a password
+gateway_fresh_sql() {  # DB: a fresh database, the login and the roles it acts for, granted
+    cat <<SQL
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS $1;
+CREATE DATABASE $1;
+DO \$\$ BEGIN
+$(gateway_roles_sql)
+END \$\$;
+GRANT pi_writer, pi_reader TO pi_authenticator;
+SQL
+}
+gateway_login_sql() {  # pi_basic_user, a writer that logs in with a password, which the authenticator may become
     cat <<'SQL'
+DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_basic_user') THEN
     CREATE ROLE pi_basic_user LOGIN PASSWORD 'basic-pass';
   END IF;
-SQL
-}
-gateway_login_grants_sql() {  # after it: the authenticator may become the login (Basic, sessions)
-    cat <<'SQL'
+END $$;
 GRANT pi_writer TO pi_basic_user;
 GRANT pi_basic_user TO pi_authenticator;
 SQL

@@ -30,16 +30,12 @@ fi
 
 # ---- the contract ----
 psql -X -q -v ON_ERROR_STOP=1 <<SQL >/dev/null
-SET client_min_messages = warning;
-DROP DATABASE IF EXISTS $DB;
-CREATE DATABASE $DB;
-DO \$\$ BEGIN
-$(gateway_roles_sql)
+$(gateway_fresh_sql $DB)
 $(gateway_login_sql)
+DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pi_nobody') THEN CREATE ROLE pi_nobody NOLOGIN; END IF;
 END \$\$;
-GRANT pi_writer, pi_reader, pi_nobody TO pi_authenticator;
-$(gateway_login_grants_sql)
+GRANT pi_nobody TO pi_authenticator;
 \c $DB
 $(gateway_shop_sql)
 SQL

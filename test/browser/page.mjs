@@ -56,6 +56,14 @@ const uploadInput = async () => {
   return input;
 };
 const thumb = (id) => page.$eval(`#grid button[data-id="${id}"] img`, (i) => i.getAttribute('src'));
+// the thumbnail of id has another URL than before, and has loaded
+const newThumb = async (id, before) => {
+  await page.waitForFunction((i, b) => {
+    const img = document.querySelector(`#grid button[data-id="${i}"] img`);
+    return img.getAttribute('src') !== b;
+  }, { timeout: 10000 }, id, before);
+  await loaded(id);
+};
 const loaded = (id) => page.waitForFunction((i) => {
   const img = document.querySelector(`#grid button[data-id="${i}"] img`);
   return img && img.complete && img.naturalWidth > 0;
@@ -86,11 +94,7 @@ try {
     const before = await thumb(5);
     const input = await uploadInput();
     await input.uploadFile(PNG);
-    await page.waitForFunction((b) => {
-      const img = document.querySelector('#grid button[data-id="5"] img');
-      return img.getAttribute('src') !== b;
-    }, { timeout: 10000 }, before);
-    await loaded(5);
+    await newThumb(5, before);
     first = await thumb(5);
     check('thumbnail_named_by_v', /[?&]v=[0-9a-f]{16}/.test(first), first);
     check('facts_shown', (await page.$eval('#facts', (d) => d.textContent)).includes('png'));
@@ -98,11 +102,7 @@ try {
   await step('replaced', async () => {
     const input = await uploadInput();
     await input.uploadFile(JPG);
-    await page.waitForFunction((b) => {
-      const img = document.querySelector('#grid button[data-id="5"] img');
-      return img.getAttribute('src') !== b;
-    }, { timeout: 10000 }, first);
-    await loaded(5);
+    await newThumb(5, first);
     check('replaced_new_thumbnail', (await thumb(5)) !== first);
     check('replaced_format', (await page.$eval('#facts', (d) => d.textContent)).includes('jpeg'));
   });
