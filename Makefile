@@ -14,7 +14,8 @@ OBJS = src/product_image.o src/product_access.o src/image_check.o src/image_info
 # 0.2.0 install script exists: one path, tested by every install.
 DATA = product_image--0.1.0.sql product_image--0.1.0--0.2.0.sql product_image--0.2.0--0.3.0.sql \
 	product_image--0.3.0--0.4.0.sql product_image_proxy--0.2.0.sql \
-	product_image_proxy--0.2.0--0.3.0.sql product_image_proxy--0.3.0--0.4.0.sql
+	product_image_proxy--0.2.0--0.3.0.sql product_image_proxy--0.3.0--0.4.0.sql \
+	product_image--0.4.0--0.5.0.sql product_image_proxy--0.4.0--0.5.0.sql
 
 # pg_regress: sql/NAME.sql and expected/NAME.out, in this order.
 REGRESS = setup formats errors save attach privileges limits modes postgrest renditions security

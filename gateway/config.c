@@ -23,7 +23,6 @@ gw_config	gw = {
 	.min_body_rate = 1024,
 	.statement_timeout_ms = 30000,
 	.render_slots = 0,
-	.render_probe_ms = 250,
 	.stream_slice = 256 * 1024,
 	.max_held_bytes = 256L * 1024 * 1024,
 	.rendition_max_age = 0,

@@ -28,7 +28,6 @@ typedef struct gw_config
 	int			min_body_rate;	/* bytes a second, averaged, after head_timeout_seconds */
 	int			statement_timeout_ms;	/* per request transaction; 0: none */
 	int			render_slots;	/* rendition calls at full timeout; 0: pool / 4, at least 1 */
-	int			render_probe_ms;	/* past the slots: a cached rendition's time */
 	int			stream_slice;	/* originals larger than this are streamed in slices; 0: never */
 	int			rendition_max_age;	/* Cache-Control max-age of renditions, seconds */
 	const char *read_db_uri;	/* streaming replica for GET routes, or NULL */

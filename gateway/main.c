@@ -77,8 +77,6 @@ static const opt_def options[] = {
 	{"render-slots", "PRODUCT_IMAGE_RENDER_SLOTS", "N", OPT_INT, &gw.render_slots, 0, 1000,
 	"renditions rendered at once; past them a rendition is served only from the cache, "
 	"else 503 + Retry-After (--pool / 4, at least 1)"},
-	{"render-probe-ms", "PRODUCT_IMAGE_RENDER_PROBE_MS", "MS", OPT_INT, &gw.render_probe_ms, 1, INT_MAX,
-	"past the render slots, the time a rendition call gets (250)"},
 	{"stream-slice", "PRODUCT_IMAGE_STREAM_SLICE", "BYTES", OPT_INT, &gw.stream_slice, 0, 64 * 1024 * 1024,
 	"originals larger than this are sent in slices of it, each read in its own transaction, "
 	"when the database has product_get_image_part; 0: never (262144)"},

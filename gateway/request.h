@@ -86,6 +86,7 @@ struct gw_request
 	struct MHD_Response *pending;	/* an answer held until the (empty) body is read */
 	unsigned int pending_status;
 	gw_rendition rendition;		/* GET Image's w, h, type, ifBlank (or Accept's type) */
+	const char *accept;			/* a rendition's Accept header when no type chose the format */
 	struct
 	{
 		const char *name;

@@ -18,6 +18,12 @@ enum
 	COL_MIME_TYPE, COL_ETAG, COL_MODIFIED, COL_IMAGE, COL_SIZE, COL_NOT_MODIFIED
 };
 
+/* The parameters of ST_GET_IMAGE that change between its calls */
+enum
+{
+	GET_RENDER = 8
+};
+
 /* w, h, type, ifBlank (or Accept's type): judged from the head, 400 before anything else. */
 enum MHD_Result
 gw_image_head_check(struct MHD_Connection *conn, gw_request *r)
@@ -37,24 +43,29 @@ gw_image_head_check(struct MHD_Connection *conn, gw_request *r)
 		snprintf(msg, sizeof(msg), "invalid %s", bad);
 		return gw_fail(conn, r, 400, "22023", msg, "w and h are whole numbers from 1.", NULL);
 	}
-	/* Accept: image/png and the like choose the type when the query does not */
-	if (r->rendition.type == NULL &&
-		(r->rendition.type = gw_accept_image_type(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-																			  MHD_HTTP_HEADER_ACCEPT))) != NULL)
-		r->rendition.given = 1;
+	/*
+	 * A rendition (w or h) without type: an Accept naming image/png and the
+	 * like above any wildcard chooses it; else the database picks from
+	 * product_image.auto_formats what Accept names (a browser's AVIF or
+	 * WebP).  An original is never converted without w, h or type.
+	 */
+	if (r->rendition.type == NULL && (r->rendition.w[0] || r->rendition.h[0]))
+	{
+		r->accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+		r->rendition.type = gw_accept_image_type(r->accept);
+	}
 	return MHD_YES;
 }
 
 /*
- * Render slots: at most --render-slots rendition calls hold a connection
+ * Render slots: at most --render-slots calls that render hold a connection
  * for as long as a render takes, so the rest of the pool always serves
- * plain reads and writes.  Past the limit a rendition call is still tried,
- * under --render-probe-ms: a cached rendition (one index lookup) is
- * answered; one that would need rendering is cancelled there and answered
- * 503 with Retry-After.
+ * plain reads and writes.  A rendition is first asked for from the cache
+ * alone (render => false, one index lookup, any connection); only one not
+ * cached takes a slot to be made, and past the slots it is 503 with
+ * Retry-After.
  */
 static atomic_int renders_in_flight;
-static atomic_int probes_in_flight;
 
 static int
 render_slots(void)
@@ -64,41 +75,31 @@ render_slots(void)
 	return gw.pool_size > 4 ? gw.pool_size / 4 : 1;
 }
 
-/* The call for an original (any connection) or a rendition (a render slot, or a probe). */
+/* The call for an original, or a rendition: from the cache, else made in a render slot. */
 static int
-get_call(const gw_request *r, const char *const *values, PGresult **res, gw_error *err)
+get_call(const gw_request *r, const char **values, PGresult **res, gw_error *err)
 {
 	const gw_statement *st = &gw_statements[ST_GET_IMAGE];
-	int			slot,
-				probe = 0,
-				rc;
+	int			rc;
 
-	if (!r->rendition.given)
-		return gw_call(st, &r->auth, values, NULL, NULL, 1, res, err);
-	slot = atomic_fetch_add(&renders_in_flight, 1) < render_slots();
-	if (!slot)
+	values[GET_RENDER] = "false";
+	rc = gw_call(st, &r->auth, values, NULL, NULL, 1, res, err);
+	/* an original, an answer, or a rendition the cache had (or a 304) */
+	if (rc != 0 || !r->rendition.given || PQntuples(*res) != 1 || PQgetisnull(*res, 0, COL_ETAG) ||
+		!PQgetisnull(*res, 0, COL_IMAGE) || strcmp(PQgetvalue(*res, 0, COL_NOT_MODIFIED), "true") == 0)
+		return rc;
+	PQclear(*res);
+	*res = NULL;
+	if (atomic_fetch_add(&renders_in_flight, 1) >= render_slots())
 	{
 		atomic_fetch_sub(&renders_in_flight, 1);
-		/*
-		 * Past the slots, as many probes (a cached rendition is served) as
-		 * slots, no more: a flood of probes would queue for the very pool
-		 * connections plain reads and writes need.
-		 */
-		probe = atomic_fetch_add(&probes_in_flight, 1) < render_slots();
-		if (!probe)
-		{
-			atomic_fetch_sub(&probes_in_flight, 1);
-			gw_error_set(err, 503, "53000", "all render slots are busy", NULL,
-						 "Retry after a second; originals are served meanwhile.");
-			return -1;
-		}
-	}
-	rc = gw_call_timeout(st, &r->auth, values, NULL, NULL, 1,
-						 slot ? gw.statement_timeout_ms : gw.render_probe_ms, res, err);
-	atomic_fetch_sub(slot ? &renders_in_flight : &probes_in_flight, 1);
-	if (rc != 0 && !slot && strcmp(err->code, "57014") == 0)
 		gw_error_set(err, 503, "53000", "all render slots are busy", NULL,
 					 "Retry after a second; cached renditions and originals are served meanwhile.");
+		return -1;
+	}
+	values[GET_RENDER] = "true";
+	rc = gw_call(st, &r->auth, values, NULL, NULL, 1, res, err);
+	atomic_fetch_sub(&renders_in_flight, 1);
 	return rc;
 }
 
@@ -333,8 +334,8 @@ gw_image_get(struct MHD_Connection *conn, gw_request *r)
 	char	   *tags = gw_etag_list(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 															 MHD_HTTP_HEADER_IF_NONE_MATCH));
 	char		max_bytes[16];
-	const char *values[7] = {r->id, rd->w[0] ? rd->w : NULL, rd->h[0] ? rd->h : NULL, rd->type,
-	rd->if_blank, tags ? tags : "", max_bytes};
+	const char *values[9] = {r->id, rd->w[0] ? rd->w : NULL, rd->h[0] ? rd->h : NULL, rd->type,
+	rd->if_blank, tags ? tags : "", max_bytes, rd->type ? NULL : r->accept, "false"};
 	PGresult   *res = NULL;
 	gw_error	err = {0};
 	struct MHD_Response *resp = NULL;

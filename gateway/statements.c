@@ -52,7 +52,7 @@ const gw_statement gw_statements[ST_COUNT] = {
 		"pg_catalog.floor(pg_catalog.date_part('epoch', r.modified))::bigint::text, r.image, r.size::text, "
 		"r.not_modified::text "
 		"FROM product_image.product_get_image_rendition($1::int, $2::int, $3::int, $4::text, $5::text, "
-		"nullif($6::text, ''), nullif($7::bigint, 0)) AS r WHERE r.etag IS NOT NULL", 7, GW_READS},
+		"nullif($6::text, ''), nullif($7::bigint, 0), $8::text, $9::bool) AS r WHERE r.etag IS NOT NULL", 9, GW_READS},
 	/* one slice of a streamed image, of the version with that ETag (types as the function has them) */
 	[ST_GET_PART] = {ST_GET_PART, "SELECT product_image.product_get_image_part($1, $2, $3, $4)", 4, GW_READS},
 	[ST_DELETE] = {ST_DELETE, "SELECT product_image.product_delete_image($1::int)", 1, GW_WRITES},

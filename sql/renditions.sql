@@ -139,6 +139,14 @@ RESET product_image.rendition_widths;
 -- a hit takes no decode: poison the cached bytes (as superuser) and read them back
 UPDATE product_image.rendition SET data = '\x0102'::bytea WHERE w = 40;
 SELECT image = '\x0102'::bytea AS served_from_cache FROM product_image.product_get_image_rendition(101, 40, 40, NULL, NULL);
+-- render => false answers from the cache alone: a hit as always, a miss
+-- without image, size or dimensions (a gateway then renders in a slot)
+SELECT image = '\x0102'::bytea AS hit_without_render
+  FROM product_image.product_get_image_rendition(101, 40, 40, render => false);
+SELECT image IS NULL AS miss_not_made, etag IS NOT NULL AS etag_known, size IS NULL AS no_size,
+       width IS NULL AS no_width, not_modified
+  FROM product_image.product_get_image_rendition(101, 41, 41, render => false);
+SELECT count(*) AS nothing_cached FROM product_image.rendition WHERE w = 41;
 SET product_image.rendition_cache = off;
 SELECT r(101, 40, 40, NULL) AS cache_off_renders;
 RESET product_image.rendition_cache;

@@ -361,10 +361,14 @@ ALTER EXTENSION product_image UPDATE;
 -- whoever could update ImageInfo can with If-Match (0.4.0's new overload)
 SELECT has_function_privilege('regress_sec_writer', 'product_image.product_put_image_info(integer, jsonb, text)', 'EXECUTE') AS if_match_writer,
        has_function_privilege('regress_sec_anon', 'product_image.product_put_image_info(integer, jsonb, text)', 'EXECUTE') AS if_match_public;
-SELECT has_function_privilege('regress_sec_anon', 'product_image.product_get_image_rendition(integer, integer, integer, text, text, text, bigint)', 'EXECUTE') AS rendition_public,
-       has_function_privilege('regress_sec_writer', 'product_image.product_get_image_rendition(integer, integer, integer, text, text, text, bigint)', 'EXECUTE') AS rendition_writer,
+-- (0.5.0 creates product_get_image_rendition again with accept and render,
+-- and a partition function a 0.5.0 proxy calls: granted as the old one was)
+SELECT has_function_privilege('regress_sec_anon', 'product_image.product_get_image_rendition(integer, integer, integer, text, text, text, bigint, text, boolean)', 'EXECUTE') AS rendition_public,
+       has_function_privilege('regress_sec_writer', 'product_image.product_get_image_rendition(integer, integer, integer, text, text, text, bigint, text, boolean)', 'EXECUTE') AS rendition_writer,
        has_function_privilege('regress_sec_reader', 'product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text)', 'EXECUTE') AS partition_reader,
-       has_function_privilege('regress_sec_anon', 'product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text)', 'EXECUTE') AS partition_public;
+       has_function_privilege('regress_sec_anon', 'product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text)', 'EXECUTE') AS partition_public,
+       has_function_privilege('regress_sec_reader', 'product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text, text, boolean)', 'EXECUTE') AS partition9_reader,
+       has_function_privilege('regress_sec_anon', 'product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text, text, boolean)', 'EXECUTE') AS partition9_public;
 SELECT has_function_privilege('regress_sec_anon', 'product_image.postgrest_get_image(integer, integer, text, text)', 'EXECUTE') AS public_after_update,
        has_function_privilege('regress_sec_writer', 'product_image.postgrest_get_image(integer, integer, text, text)', 'EXECUTE') AS writer_after_update,
        extversion FROM pg_extension WHERE extname = 'product_image';

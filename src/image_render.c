@@ -52,6 +52,7 @@ typedef struct RenderArgs
 	int32		h;
 	pi_format	type;			/* UNKNOWN: not given */
 	BlankMode	blank;
+	bool		render;			/* false: from the rendition cache or not at all */
 } RenderArgs;
 
 typedef struct RenderPlans
@@ -99,6 +100,7 @@ static void
 ParseArgs(FunctionCallInfo fcinfo, int first, int blank_arg, RenderArgs *a)
 {
 	memset(a, 0, sizeof(*a));
+	a->render = true;
 	a->w = PiRoundSide(SideArg(fcinfo, first, "w"));
 	a->h = PiRoundSide(SideArg(fcinfo, first + 1, "h"));
 	if (!PG_ARGISNULL(first + 2))
@@ -313,7 +315,9 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
 			PiCacheKeyMake(&k, blob_id, sha, ow, oh, out, quality);
 			result = PiCacheGet(&k, &width, &height);
 		}
-		if (result == NULL)
+		if (result == NULL && !a->render)
+			;					/* not cached, not to be made here: no image, no size */
+		else if (result == NULL)
 		{
 			result = Render(DatumGetByteaPP(src), a, &width, &height, SPI_palloc);
 			if (cached)
@@ -331,7 +335,7 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
 	ans->nulls[ANS_IMAGE] = result == NULL;
 	ans->nulls[ANS_MIME_TYPE] = ans->nulls[ANS_ETAG] = false;
 	/* a rendition not made: no size to tell */
-	ans->nulls[ANS_WIDTH] = ans->nulls[ANS_HEIGHT] = etag_only && WantsRendition(a);
+	ans->nulls[ANS_WIDTH] = ans->nulls[ANS_HEIGHT] = (etag_only || result == NULL) && WantsRendition(a);
 	ans->nulls[ANS_SIZE] = size < 0;
 	ans->values[ANS_NOT_MODIFIED] = BoolGetDatum(not_modified);
 	ans->nulls[ANS_NOT_MODIFIED] = false;
@@ -401,6 +405,67 @@ ServePlaceholder(Answer *ans, const RenderArgs *a, bool etag_only, const char *u
 }
 
 /*
+ * Whether an Accept header names mime (a media range equal to it, any case,
+ * whose q is not 0): wildcard ranges (image/star, star/star) name nothing.
+ */
+static bool
+AcceptNames(const char *accept, const char *mime)
+{
+	size_t		mlen = strlen(mime);
+	const char *p = accept;
+
+	while (*p)
+	{
+		const char *start,
+				   *end,
+				   *item_end;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		start = p;
+		while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+			p++;
+		end = p;
+		item_end = strchr(p, ',');
+		if (item_end == NULL)
+			item_end = p + strlen(p);
+		if ((size_t) (end - start) == mlen && pg_strncasecmp(start, mime, mlen) == 0)
+		{
+			/* a q parameter of 0 (0, 0.0, 0.000) refuses the type */
+			bool		refused = false;
+
+			for (const char *q = p; q < item_end; q++)
+				if ((q[0] == 'q' || q[0] == 'Q') && q[1] == '=' && (q == p || q[-1] == ';' || q[-1] == ' '))
+				{
+					const char *v = q + 2;
+
+					refused = *v == '0';
+					for (v++; refused && v < item_end && *v != ';' && *v != ' '; v++)
+						refused = *v == '.' || *v == '0';
+				}
+			if (!refused)
+				return true;
+		}
+		p = item_end;
+	}
+	return false;
+}
+
+/*
+ * A rendition asked for without a type (w or h given): the first format of
+ * product_image.auto_formats the request's Accept header names, else
+ * UNKNOWN (the source's format, as without Accept).
+ */
+static pi_format
+Negotiate(const char *accept)
+{
+	for (int i = 0; i < pi_auto_formats_n; i++)
+		if (AcceptNames(accept, pi_format_mime(pi_auto_formats[i])))
+			return pi_auto_formats[i];
+	return PI_FORMAT_UNKNOWN;
+}
+
+/*
  * The rendition for product_id, w, h, type, if_blank (args 0..4) into ans:
  * image, mime_type, etag, width, height, modified, size (all NULL: nothing);
  * arg 6, max_bytes, leaves a larger original unread.  etag_only: only
@@ -429,6 +494,11 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, bool modified, Answer *ans
 		unless = text_to_cstring(PG_GETARG_TEXT_PP(5));
 	if (PG_NARGS() > 6 && !PG_ARGISNULL(6))
 		ans->max_bytes = PG_GETARG_INT64(6);
+	/* 0.5.0: the request's Accept header, and render => false (the cache only) */
+	if (PG_NARGS() > 7 && !PG_ARGISNULL(7) && a.type == PI_FORMAT_UNKNOWN && (a.w != 0 || a.h != 0))
+		a.type = Negotiate(text_to_cstring(PG_GETARG_TEXT_PP(7)));
+	if (PG_NARGS() > 8 && !PG_ARGISNULL(8))
+		a.render = PG_GETARG_BOOL(8);
 
 	level = PiEnter();
 	if (SPI_connect() != SPI_OK_CONNECT)

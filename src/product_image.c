@@ -24,6 +24,9 @@ int			pi_max_rendition_side = PI_DEFAULT_MAX_SIDE;
 int			pi_rendition_cache_max_kb = 256 * 1024;
 bool		pi_rendition_cache = true;
 char	   *pi_rendition_widths = NULL;
+char	   *pi_auto_formats_text = NULL;
+pi_format	pi_auto_formats[PI_MAX_AUTO_FORMATS];
+int			pi_auto_formats_n = 0;
 
 /* product_image.rendition_widths parsed: ascending, at most MAX_WIDTHS */
 #define MAX_WIDTHS 64
@@ -37,6 +40,70 @@ static const struct config_enum_entry validate_options[] = {
 };
 
 void		_PG_init(void);
+
+/*
+ * Parse "avif, webp" into formats renditions can be written in; false (and
+ * *bad the offending name) on a name the codec table does not know or
+ * cannot write, a repeat, or too many.
+ */
+static bool
+ParseFormats(const char *value, pi_format *out, int *n, char *bad, size_t badlen)
+{
+	const char *p = value ? value : "";
+	int			k = 0;
+
+	while (*p)
+	{
+		char		name[32];
+		size_t		len = 0;
+		pi_format	f;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		while (p[len] && p[len] != ',' && p[len] != ' ')
+			len++;
+		snprintf(name, sizeof(name), "%.*s", (int) (len < sizeof(name) ? len : sizeof(name) - 1), p);
+		p += len;
+		f = pi_format_from_type_name(name);
+		for (int i = 0; f != PI_FORMAT_UNKNOWN && i < k; i++)
+			if (out[i] == f)
+				f = PI_FORMAT_UNKNOWN;
+		if (f == PI_FORMAT_UNKNOWN || !pi_format_encodes(f) || k == PI_MAX_AUTO_FORMATS)
+		{
+			snprintf(bad, badlen, "%s", name);
+			return false;
+		}
+		out[k++] = f;
+	}
+	*n = k;
+	return true;
+}
+
+static bool
+CheckFormats(char **newval, void **extra, GucSource source)
+{
+	pi_format	f[PI_MAX_AUTO_FORMATS];
+	int			n;
+	char		bad[32];
+
+	if (!ParseFormats(*newval, f, &n, bad, sizeof(bad)))
+	{
+		GUC_check_errdetail("\"%s\" is not a format renditions can be written in, or is repeated.", bad);
+		return false;
+	}
+	return true;
+}
+
+static void
+AssignFormats(const char *newval, void *extra)
+{
+	char		bad[32];
+
+	if (!ParseFormats(newval, pi_auto_formats, &pi_auto_formats_n, bad, sizeof(bad)))
+		pi_auto_formats_n = 0;
+}
 
 /* Parse "64, 128, 256" into ascending sides; false with *n untouched on error. */
 static bool
@@ -171,6 +238,15 @@ PiInitGucs(void)
 							   "",
 							   PGC_SUSET, 0,
 							   CheckWidths, AssignWidths, NULL);
+
+	DefineCustomStringVariable("product_image.auto_formats",
+							   "Formats a rendition asked for without a type may take, in order of preference.",
+							   "The first that the request's Accept header names explicitly is made; "
+							   "empty: renditions keep the source's format.",
+							   &pi_auto_formats_text,
+							   PI_DEFAULT_AUTO_FORMATS,
+							   PGC_SUSET, GUC_LIST_INPUT,
+							   CheckFormats, AssignFormats, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("product_image");

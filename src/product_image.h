@@ -21,6 +21,13 @@ extern int	pi_max_rendition_side;
 extern int	pi_rendition_cache_max_kb;
 extern bool pi_rendition_cache;
 extern char *pi_rendition_widths;
+extern char *pi_auto_formats_text;
+
+/* product_image.auto_formats parsed: formats a renditions' Accept may choose, in order. */
+#define PI_MAX_AUTO_FORMATS 8
+#define PI_DEFAULT_AUTO_FORMATS ""
+extern pi_format pi_auto_formats[PI_MAX_AUTO_FORMATS];
+extern int	pi_auto_formats_n;
 
 /* A requested side rounded up to product_image.rendition_widths (product_image.c). */
 extern int32 PiRoundSide(int32 side);

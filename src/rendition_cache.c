@@ -52,6 +52,25 @@ typedef struct CachePlans
 
 static CachePlans plans;
 
+/*
+ * The lookup alone: preparing a write plan locks the table as a write does,
+ * so a lookup that prepared them would wait behind anyone holding the
+ * table in SHARE mode (a backup, a bulk load) although it only reads.
+ */
+static void
+PrepareGet(void)
+{
+	Oid			key[] = {INT4OID, BYTEAOID, INT4OID, INT4OID, TEXTOID, INT4OID};
+
+	if (plans.get != NULL)
+		return;
+	plans.get = PrepareKept("SELECT r.data, r.width, r.height, "
+							"r.last_used OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) "
+							" '" TOUCH_INTERVAL "'::pg_catalog.interval) "
+							"FROM product_image.rendition r WHERE " KEY_WHERE, 6, key);
+}
+
+/* The plans that write: touch, fill, eviction. */
 static void
 PreparePlans(void)
 {
@@ -62,10 +81,6 @@ PreparePlans(void)
 
 	if (plans.evict != NULL)
 		return;
-	plans.get = PrepareKept("SELECT r.data, r.width, r.height, "
-							"r.last_used OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) "
-							" '" TOUCH_INTERVAL "'::pg_catalog.interval) "
-							"FROM product_image.rendition r WHERE " KEY_WHERE, 6, key);
 	plans.touch = PrepareKept("WITH s AS (SELECT r.ctid FROM product_image.rendition r WHERE " KEY_WHERE
 							  " FOR UPDATE SKIP LOCKED) "
 							  "UPDATE product_image.rendition r SET last_used = pg_catalog.now() "
@@ -150,7 +165,7 @@ PiCacheGet(const PiCacheKey *k, int32 *width, int32 *height)
 				stale;
 	bytea	   *result;
 
-	PreparePlans();
+	PrepareGet();
 	if (PiRunAsOwner(plans.get, (Datum *) k->values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "reading the rendition cache failed");
 	if (SPI_processed == 0)
@@ -163,7 +178,10 @@ PiCacheGet(const PiCacheKey *k, int32 *width, int32 *height)
 	stale = DatumGetBool(SPI_getbinval(row, desc, 4, &isnull));
 	/* a row another transaction holds is left as it is */
 	if (stale && CacheWritable())
+	{
+		PreparePlans();
 		PiRunAsOwner(plans.touch, (Datum *) k->values, NULL, false, 0);
+	}
 	return result;
 }
 

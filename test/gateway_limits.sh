@@ -80,38 +80,52 @@ expect_health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/h
 stop $GWPID
 
 # ---- render slots: renders never take the connections plain reads need ----
-# A session holds the rendition cache table locked, so every rendition call
-# blocks as a long render would (deterministically, unlike CPU time). With
-# --pool 4 and --render-slots 1, 8 concurrent renditions: one waits in its
-# slot, the others get --render-probe-ms and then 503 with Retry-After, and a
-# plain read of an original is answered while the lock is still held. (The
-# old gateway gave all 4 connections to the blocked renditions and the plain
-# read its 503 after the 10 s acquire timeout.)
-start_gateway $PORT "$TMP/render.log" --anon-role pi_writer --pool 4 --render-slots 1 --render-probe-ms 250
+# A session holds the rendition cache table in SHARE mode, so every render
+# blocks when it stores its result, as a long render would (deterministically,
+# unlike CPU time), while cache lookups go on. With --pool 4 and
+# --render-slots 1, 8 concurrent renditions not cached: each is looked up in
+# the cache (any connection, a miss), one renders in the slot and waits, the
+# others get 503 with Retry-After at once; a cached rendition and a plain read
+# of an original are answered while the lock is still held.
+start_gateway $PORT "$TMP/render.log" --anon-role pi_writer --pool 4 --render-slots 1
 for p in 1 2; do
     curl -s -o /dev/null -X PUT --data-binary @"$FX/rgb.jpg" -H 'Content-Type: image/jpeg' "http://127.0.0.1:$PORT/api/v1/Product/$p/Image"
 done
+curl -s -o "$TMP/cached50.jpg" "http://127.0.0.1:$PORT/api/v1/Product/2/Image?w=50"
 PGAPPNAME=pi_render_lock psql -X -q -d $DB >/dev/null 2>&1 <<'SQL' &
 BEGIN;
-LOCK TABLE product_image.rendition IN ACCESS EXCLUSIVE MODE;
+LOCK TABLE product_image.rendition IN SHARE MODE;
 SELECT pg_sleep(120);
 SQL
 lockpsql=$!
 for _ in $(seq 100); do
-    held=$(psql -X -At -d $DB -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'pi_render_lock' AND l.granted AND l.mode = 'AccessExclusiveLock' AND l.relation = 'product_image.rendition'::regclass")
+    held=$(psql -X -At -d $DB -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'pi_render_lock' AND l.granted AND l.mode = 'ShareLock' AND l.relation = 'product_image.rendition'::regclass")
     [ "$held" = 1 ] && break
     sleep 0.1
 done
+rendition() {
+    curl -s -m 150 -o "$TMP/rend$1.body" -D "$TMP/rend$1.h" -w '%{http_code}\n' "http://127.0.0.1:$PORT/api/v1/Product/2/Image?w=$((2 + $1))" > "$TMP/rend$1.code"
+}
+# the first takes the slot and waits for the lock; then the others find it busy
+rendition 1 &
+first=$!
+for _ in $(seq 300); do
+    waiting=$(psql -X -At -d $DB -c "SELECT count(*) FROM pg_locks l WHERE NOT l.granted AND l.relation = 'product_image.rendition'::regclass")
+    [ "$waiting" = 1 ] && break
+    sleep 0.1
+done
 curls=""
-for i in $(seq 1 8); do
-    curl -s -m 150 -o /dev/null -D "$TMP/rend$i.h" -w '%{http_code}\n' "http://127.0.0.1:$PORT/api/v1/Product/2/Image?w=$((10 + i))" > "$TMP/rend$i.code" &
+for i in $(seq 2 8); do
+    rendition $i &
     curls="$curls $!"
 done
-sleep 1
+for c in $curls; do wait "$c"; done
+curls=$first
 t0=$(date +%s%N)
 plain=$(curl -s -m 60 -o "$TMP/plain.jpg" -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Product/1/Image")
 t1=$(date +%s%N)
 plain_info=$(curl -s -m 60 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Product/1/ImageInfo")
+cached=$(curl -s -m 60 -o "$TMP/cached50b.jpg" -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Product/2/Image?w=50")
 still=$(psql -X -At -d $DB -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pi_render_lock'")
 psql -X -q -d $DB -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pi_render_lock'" >/dev/null
 wait $lockpsql 2>/dev/null
@@ -125,9 +139,11 @@ for i in $(seq 1 8); do
         *) other=$((other + 1)) ;;
     esac
 done
-echo "limits: 8 renditions blocked behind a lock (--pool 4 --render-slots 1): $n200 x 200 after the lock, $n503 x 503; a plain read meanwhile: $plain in $(( (t1 - t0) / 1000000 )) ms, ImageInfo $plain_info"
+echo "limits: 8 renditions not cached, renders blocked behind a lock (--pool 4 --render-slots 1): $n200 x 200 after the lock, $n503 x 503; meanwhile a plain read: $plain in $(( (t1 - t0) / 1000000 )) ms, ImageInfo $plain_info, a cached rendition $cached"
 [ "$plain" = 200 ] && [ "$plain_info" = 200 ] && [ "$still" = 1 ] && ok || bad "render slots: plain read $plain, ImageInfo $plain_info, lock still held: $still"
 cmp -s "$TMP/plain.jpg" "$FX/rgb.jpg" && ok || bad "render slots: the plain read's bytes differ"
+[ "$cached" = 200 ] && cmp -s "$TMP/cached50.jpg" "$TMP/cached50b.jpg" && ok || bad "render slots: a cached rendition answered $cached while the slot was busy"
+[ "$n200" = 1 ] && [ "$n503" = 7 ] && ok || { bad "render slots: $n200 x 200 and $n503 x 503 (expected 1 and 7)"; }
 [ "$other" = 0 ] && [ "$noretry" = 0 ] && ok || bad "render slots: $other answers neither 200 nor 503, $noretry 503s without Retry-After"
 # after the storm, renditions render again
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/Product/2/Image?w=31")
