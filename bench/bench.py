@@ -23,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMG = os.environ.get("BENCH_IMAGES", os.path.join(ROOT, ".run", "bench-images"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-SECTIONS = os.environ.get("BENCH_SECTIONS", "save decode http scaling thumbs reads").split()
+SECTIONS = os.environ.get("BENCH_SECTIONS", "save durable decode http scaling thumbs reads").split()
 DB = "pi_bench"
 PGBIN = subprocess.check_output(["pg_config", "--bindir"], text=True).strip()
 SAVE_IMAGES = ["png_40k.png", "gif_13k.gif", "jpeg_700k.jpg", "tiff_1200k.tif", "jpeg_5m.jpg"]
@@ -131,6 +131,49 @@ def bench_save():
             h, fu, nv, po, pl = (med[c[0]] for c in contenders)
             print(f"| {name} ({size_label(int(sizes[name]))}) | {clients} | {h:.0f} | {fu:.0f} | {nv:.0f} | {po:.0f} | {pl:.0f} "
                   f"| {h / nv:.2f}x | {h / po:.2f}x | {fu / pl:.2f}x |", flush=True)
+
+
+def bench_durable():
+    """Saves with fsync and synchronous_commit on (the setting users run; the
+    other sections run fsync off, which hides WAL volume): product_save_image
+    next to the naive INSERT, with the bytes each stores and the WAL each
+    writes per save."""
+    psql("ALTER SYSTEM SET fsync = on; ALTER SYSTEM SET synchronous_commit = on; SELECT pg_reload_conf();",
+         db="postgres")
+    images = SAVE_IMAGES[:4] + ["tiff_graphic.tif"] + SAVE_IMAGES[4:]
+    sizes = dict(l.split("|") for l in psql("SELECT name, octet_length(img) FROM bench_image").split("\n") if l)
+    contenders = [("ours", "SELECT product_image.product_save_image(:pid, img) FROM bench_image WHERE name = '{n}';",
+                   "product_image.blob"),
+                  ("naive", "SELECT naive_save(:pid, img) FROM bench_image WHERE name = '{n}';", "naive_image")]
+    print(f"\n### Save with fsync on: saves per second, one client (median of {ROUNDS} interleaved runs of "
+          f"{SECONDS:g} s), bytes stored and WAL written per save\n")
+    print("| image | ours | naive INSERT | ours/naive | stored by ours | stored by naive | WAL/save ours | WAL/save naive |")
+    print("|---|---|---|---|---|---|---|---|")
+    try:
+        for name in images:
+            if name not in sizes:
+                continue
+            psql("TRUNCATE product_image.blob, naive_image CASCADE")
+            runs = {c[0]: [] for c in contenders}
+            wal = {c[0]: [] for c in contenders}
+            for _ in range(ROUNDS):
+                for label, sql, table in contenders:
+                    psql(f"VACUUM {table}")
+                    before = psql("SELECT pg_current_wal_lsn()").strip()
+                    tps = pgbench(sql.format(n=name), 1, SECONDS)
+                    written = int(psql(f"SELECT pg_current_wal_lsn() - '{before}'::pg_lsn").strip())
+                    runs[label].append(tps)
+                    wal[label].append(written / max(tps * SECONDS, 1))
+            stored = {label: int(psql(f"SELECT coalesce(max(pg_column_size(data)), 0) FROM {table}").strip())
+                      for label, _, table in contenders}
+            o, n = statistics.median(runs["ours"]), statistics.median(runs["naive"])
+            print(f"| {name} ({size_label(int(sizes[name]))}) | {o:.0f} | {n:.0f} | {o / n:.2f}x "
+                  f"| {size_label(stored['ours'])} | {size_label(stored['naive'])} "
+                  f"| {size_label(statistics.median(wal['ours']))} | {size_label(statistics.median(wal['naive']))} |",
+                  flush=True)
+    finally:
+        psql("ALTER SYSTEM RESET fsync; ALTER SYSTEM RESET synchronous_commit; SELECT pg_reload_conf();",
+             db="postgres")
 
 
 def timed(cmd, env=None):
@@ -295,14 +338,26 @@ http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
                 open(os.path.join(static, f"p{pid}"), "wb").write(r.read())
         print(f"\n### Reads: GET through the gateway vs nginx serving the same bytes, requests per second "
               f"(median of {ROUNDS}, wrk, {SECONDS:g} s)\n")
-        print("| image | connections | gateway (2xx/s) | gateway non-2xx | nginx | gateway/nginx |")
-        print("|---|---|---|---|---|---|")
+        print("(\"SELECT data\": the database alone reading the same row, a prepared plain SELECT with a "
+              "binary result over libpq from as many threads, `bench/libpq_put.c`: what any read "
+              "authorized by PostgreSQL is bounded by.)\n")
+        print("| image | connections | gateway (2xx/s) | gateway non-2xx | nginx | gateway/nginx | SELECT data | gateway/SELECT data |")
+        print("|---|---|---|---|---|---|---|---|")
         for label, name, pid, query in cases:
             for conns in (1, 8, 32):
                 g = sorted(wrk_get(f"http://127.0.0.1:{port}/api/v1/Product/{pid}/Image{query}", conns)
                            for _ in range(ROUNDS))[ROUNDS // 2]
                 n = sorted(wrk_get(f"http://127.0.0.1:{nport}/p{pid}", conns) for _ in range(ROUNDS))[ROUNDS // 2]
-                print(f"| {label} | {conns} | {g[0]:.0f} | {g[1]} | {n[0]:.0f} | {g[0] / n[0]:.2f}x |", flush=True)
+                if query:
+                    sel = "-", "-"
+                else:
+                    d = sorted(float(subprocess.run([os.path.join(ROOT, "bench", "libpq_put"), conninfo, "-",
+                                                     str(conns), f"{SECONDS:g}", str(pid)], capture_output=True,
+                                                    text=True, check=True).stdout.split()[0])
+                               for _ in range(ROUNDS))[ROUNDS // 2]
+                    sel = f"{d:.0f}", f"{g[0] / d:.2f}x"
+                print(f"| {label} | {conns} | {g[0]:.0f} | {g[1]} | {n[0]:.0f} | {g[0] / n[0]:.2f}x | {sel[0]} | {sel[1]} |",
+                      flush=True)
     finally:
         proc.terminate()
         nginx.terminate()
@@ -424,7 +479,7 @@ def main():
     setup()
     for s in SECTIONS:
         {"save": bench_save, "decode": bench_decode, "http": bench_http, "scaling": bench_scaling,
-         "thumbs": bench_thumbs, "reads": bench_reads}[s]()
+         "thumbs": bench_thumbs, "reads": bench_reads, "durable": bench_durable}[s]()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@
  *		N threads, one connection each, for S seconds.
  *
  *	libpq_put CONNINFO IMAGE THREADS SECONDS
+ *	libpq_put CONNINFO - THREADS SECONDS PRODUCT_ID
+ *		the second form is the reads' baseline: a plain SELECT of the
+ *		stored bytes (binary result) of one product, no HTTP, no function
  *	prints: requests_per_second p50_ms p99_ms errors
  */
 #include <libpq-fe.h>
@@ -19,6 +22,7 @@ static const char *conninfo;
 static char *image;
 static long image_len;
 static double seconds;
+static const char *read_id;		/* the second form's product */
 
 typedef struct worker
 {
@@ -52,7 +56,8 @@ run(void *arg)
 		fprintf(stderr, "libpq_put: %s", PQerrorMessage(pg));
 		exit(1);
 	}
-	res = PQprepare(pg, "save", "SELECT product_image.product_save_image($1::int, $2::bytea)", 2, NULL);
+	res = PQprepare(pg, "save", read_id ? "SELECT b.data FROM product_image.blob b WHERE b.product_id = $1::int"
+					: "SELECT product_image.product_save_image($1::int, $2::bytea)", read_id ? 1 : 2, NULL);
 	PQclear(res);
 	end = now() + seconds;
 	while (now() < end)
@@ -64,7 +69,10 @@ run(void *arg)
 		double		t0 = now();
 
 		snprintf(id, sizeof(id), "%d", 1 + (int) (rand_r(&w->seed) % 1000));
-		res = PQexecPrepared(pg, "save", 2, values, lengths, formats, 0);
+		if (read_id)
+			res = PQexecPrepared(pg, "save", 1, &read_id, NULL, NULL, 1);
+		else
+			res = PQexecPrepared(pg, "save", 2, values, lengths, formats, 0);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			w->errors++;
 		PQclear(res);
@@ -100,13 +108,16 @@ main(int argc, char **argv)
 	double	   *all;
 	double		t0;
 
-	if (argc != 5)
+	if (argc != 5 && argc != 6)
 	{
-		fprintf(stderr, "usage: libpq_put CONNINFO IMAGE THREADS SECONDS\n");
+		fprintf(stderr, "usage: libpq_put CONNINFO IMAGE THREADS SECONDS\n"
+				"       libpq_put CONNINFO - THREADS SECONDS PRODUCT_ID\n");
 		return 2;
 	}
 	conninfo = argv[1];
-	f = fopen(argv[2], "rb");
+	if (argc == 6)
+		read_id = argv[5];
+	f = fopen(argc == 6 ? "/dev/null" : argv[2], "rb");
 	if (f == NULL)
 		return 2;
 	fseek(f, 0, SEEK_END);

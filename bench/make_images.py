@@ -6,7 +6,7 @@ import os
 import random
 import sys
 
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageDraw
 
 
 def photo(w, h, seed, amp):
@@ -18,6 +18,17 @@ def photo(w, h, seed, amp):
         Image.linear_gradient("L").rotate(90).resize((w, h)),
     ))
     return Image.blend(grad, noise, amp)
+
+
+def graphic(w, h):
+    """A product shot of the catalogue kind: flat colours on white, the
+    image an uncompressed TIFF stores at full size and LZ4 shrinks."""
+    img = Image.new("RGB", (w, h), "white")
+    d = ImageDraw.Draw(img)
+    d.rounded_rectangle((w // 8, h // 5, w * 7 // 8, h * 4 // 5), radius=w // 12, fill=(30, 90, 160))
+    d.ellipse((w // 3, h // 3, w * 2 // 3, h * 2 // 3), fill=(240, 200, 40))
+    d.rectangle((w // 8, h * 5 // 6, w * 7 // 8, h * 5 // 6 + h // 30), fill=(200, 200, 200))
+    return img
 
 
 def save(img, path, **kw):
@@ -33,6 +44,7 @@ def main():
     sizes["gif_13k.gif"] = save(photo(210, 160, 2, 0.12).quantize(64), f"{out}/gif_13k.gif")
     sizes["jpeg_700k.jpg"] = save(photo(1600, 1200, 3, 0.15), f"{out}/jpeg_700k.jpg", quality=90)
     sizes["tiff_1200k.tif"] = save(photo(640, 640, 4, 0.2), f"{out}/tiff_1200k.tif")
+    sizes["tiff_graphic.tif"] = save(graphic(640, 640), f"{out}/tiff_graphic.tif")
     sizes["jpeg_5m.jpg"] = save(photo(4000, 3000, 5, 0.14), f"{out}/jpeg_5m.jpg", quality=93)
     # 4 MP PNG for the thumbnail benchmark
     sizes["png_4mp.png"] = save(photo(2400, 1700, 8, 0.1), f"{out}/png_4mp.png")

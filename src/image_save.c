@@ -16,11 +16,14 @@
  *	   entry), saves of different products never wait on each other, and a
  *	   re-save keeps the blob id and the user-entered fields.
  * Plans are generic, so the image is never copied into a plan; it goes to
- * the UPDATE or INSERT as the same detoasted datum the decoder read, and
- * sha256 and sizes are computed by the server from it.
+ * the UPDATE or INSERT as the same detoasted datum the decoder read (or its
+ * compressed form, see StoredForm), and sha256 and its size are computed
+ * by the server from it.
  */
 #include "postgres.h"
 
+#include "access/toast_compression.h"
+#include "access/toast_internals.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -32,7 +35,7 @@
 
 PG_FUNCTION_INFO_V1(product_save_image);
 
-#define SAVE_NARGS 16
+#define SAVE_NARGS 19
 
 /* The lock plan names the product table: rebuilt when it changes. */
 typedef struct SaveCache
@@ -47,13 +50,83 @@ typedef struct SaveCache
 
 static SaveCache cache;
 
-/* The decoded fields, in the parameter order of both write plans. */
+/*
+ * How an image is stored: compressed (IsZipped, BlobSize the compressed
+ * size, OriginalSize the image's) when that saves at least a tenth, else as
+ * it is.  Most images are compressed already (JPEG, PNG, GIF, WebP, a
+ * Deflate or JPEG TIFF) and a compressor's try on their whole bytes is time
+ * lost (a plain bytea column's pglz tries every value), so a sample from
+ * the middle of the image is compressed first, and only one that shrinks by
+ * a tenth has the whole image compressed.  LZ4 where PostgreSQL has it (fast
+ * both ways), else pglz.  Reads are unchanged: PostgreSQL decompresses.
+ */
+#define SAMPLE_BYTES	8192
+#define MIN_SAVING_TENTHS 1
+
+#ifdef USE_LZ4
+#define STORE_METHOD TOAST_LZ4_COMPRESSION
+#else
+#define STORE_METHOD TOAST_PGLZ_COMPRESSION
+#endif
+
+static bool
+SavesTenth(Size raw, Size packed)
+{
+	return packed <= raw - raw * MIN_SAVING_TENTHS / 10;
+}
+
+static Datum
+StoredForm(bytea *image, bool *zipped)
+{
+	Size		len = VARSIZE_ANY_EXHDR(image);
+	Datum		packed;
+
+	*zipped = false;
+	if (len < 2 * SAMPLE_BYTES)
+		return PointerGetDatum(image);
+	{
+		bytea	   *sample = palloc(VARHDRSZ + SAMPLE_BYTES);
+		Datum		c;
+
+		SET_VARSIZE(sample, VARHDRSZ + SAMPLE_BYTES);
+		memcpy(VARDATA(sample), VARDATA_ANY(image) + len / 2 - SAMPLE_BYTES / 2, SAMPLE_BYTES);
+		c = toast_compress_datum(PointerGetDatum(sample), STORE_METHOD);
+		pfree(sample);
+		if (DatumGetPointer(c) == NULL)
+			return PointerGetDatum(image);
+		if (!SavesTenth(SAMPLE_BYTES, VARSIZE(DatumGetPointer(c)) - VARHDRSZ))
+		{
+			pfree(DatumGetPointer(c));
+			return PointerGetDatum(image);
+		}
+		pfree(DatumGetPointer(c));
+	}
+	/* toast_compress_datum wants a 4-byte header */
+	if (VARATT_IS_SHORT(image))
+		image = (bytea *) PG_DETOAST_DATUM(PointerGetDatum(image));
+	packed = toast_compress_datum(PointerGetDatum(image), STORE_METHOD);
+	if (DatumGetPointer(packed) == NULL || !SavesTenth(len, VARSIZE(DatumGetPointer(packed)) - VARHDRSZ))
+		return PointerGetDatum(image);
+	*zipped = true;
+	return packed;
+}
+
+/*
+ * The decoded fields, in the parameter order of both write plans: $2 the
+ * stored form, $17 the image (its sha256), $18 the stored size, $19 zipped.
+ */
 static void
 FillParams(Datum *values, char *nulls, int32 product_id, Datum image, const pi_header *h)
 {
+	bool		zipped;
+	Datum		stored = StoredForm(DatumGetByteaPP(image), &zipped);
+
 	memset(nulls, ' ', SAVE_NARGS);
 	values[0] = Int32GetDatum(product_id);
-	values[1] = image;
+	values[1] = stored;
+	values[16] = image;
+	values[17] = Int32GetDatum((int32) VARSIZE_ANY_EXHDR(DatumGetPointer(stored)));
+	values[18] = BoolGetDatum(zipped);
 	values[2] = CStringGetTextDatum(h->mime_type);
 	values[3] = CStringGetTextDatum(pi_format_name(h->format));
 	values[4] = Int32GetDatum((int32) h->width);
@@ -72,17 +145,18 @@ FillParams(Datum *values, char *nulls, int32 product_id, Datum image, const pi_h
 }
 
 #define SAVE_SET_LIST \
-	"data = $2, blob_size = pg_catalog.octet_length($2), original_size = pg_catalog.octet_length($2), " \
+	"data = $2, blob_size = $18, original_size = pg_catalog.octet_length($17), is_zipped = $19, " \
 	"mime_type = $3, format = $4, width = $5, height = $6, bit_depth = $7, channels = $8, " \
 	"color_type = $9, has_alpha = $10, frames = $11, interlaced = $12, orientation = $13, " \
-	"sha256 = pg_catalog.sha256($2), updated = pg_catalog.now(), updated_by = $14 "
+	"sha256 = pg_catalog.sha256($17), updated = pg_catalog.now(), updated_by = $14 "
 
 /* Prepare the plans (the lock's again when the product table changed). */
 static void
 PrepareSavePlans(const PiProduct *p)
 {
 	static Oid	argtypes[SAVE_NARGS] = {INT4OID, BYTEAOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
-		INT4OID, INT4OID, TEXTOID, BOOLOID, INT4OID, BOOLOID, INT4OID, NAMEOID, TEXTOID, TEXTOID};
+		INT4OID, INT4OID, TEXTOID, BOOLOID, INT4OID, BOOLOID, INT4OID, NAMEOID, TEXTOID, TEXTOID,
+	BYTEAOID, INT4OID, BOOLOID};
 	Oid			lock_args[] = {INT8OID};
 	StringInfoData sql;
 
@@ -116,9 +190,9 @@ PrepareSavePlans(const PiProduct *p)
 	resetStringInfo(&sql);
 	appendStringInfo(&sql, "INSERT INTO product_image.blob AS b (product_id, data, blob_size, "
 					 " original_size, mime_type, format, width, height, bit_depth, channels, color_type, "
-					 " has_alpha, frames, interlaced, orientation, sha256, created_by, updated_by) "
-					 "VALUES ($1, $2, pg_catalog.octet_length($2), pg_catalog.octet_length($2), "
-					 " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, pg_catalog.sha256($2), $14, $14) "
+					 " has_alpha, frames, interlaced, orientation, sha256, created_by, updated_by, is_zipped) "
+					 "VALUES ($1, $2, $18, pg_catalog.octet_length($17), "
+					 " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, pg_catalog.sha256($17), $14, $14, $19) "
 					 "ON CONFLICT (product_id) DO UPDATE SET " SAVE_SET_LIST
 					 "RETURNING b.blob_id");
 	cache.insert_plan = PrepareKept(sql.data, SAVE_NARGS, argtypes);
@@ -126,9 +200,9 @@ PrepareSavePlans(const PiProduct *p)
 	resetStringInfo(&sql);
 	appendStringInfo(&sql, "INSERT INTO product_image.blob AS b (product_id, data, blob_size, "
 					 " original_size, mime_type, format, width, height, bit_depth, channels, color_type, "
-					 " has_alpha, frames, interlaced, orientation, sha256, created_by, updated_by) "
-					 "SELECT $1, $2, pg_catalog.octet_length($2), pg_catalog.octet_length($2), "
-					 " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, pg_catalog.sha256($2), $14, $14 "
+					 " has_alpha, frames, interlaced, orientation, sha256, created_by, updated_by, is_zipped) "
+					 "SELECT $1, $2, $18, pg_catalog.octet_length($17), "
+					 " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, pg_catalog.sha256($17), $14, $14, $19 "
 					 "ON CONFLICT (product_id) DO NOTHING RETURNING b.blob_id");
 	cache.create_plan = PrepareKept(sql.data, SAVE_NARGS, argtypes);
 	cache.exists_plan = PrepareKept("SELECT 1 FROM product_image.blob b "
