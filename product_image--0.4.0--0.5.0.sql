@@ -10,8 +10,11 @@
 
 -- Renditions are cached in whatever format the codec table writes (WebP and
 -- AVIF since 0.5.0), as the blob table already asks the codec table.
+CREATE FUNCTION product_image.rendition_mime_type(type text) RETURNS text
+AS 'MODULE_PATHNAME', 'rendition_mime_type'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 ALTER TABLE product_image.rendition DROP CONSTRAINT rendition_type_check,
-    ADD CONSTRAINT rendition_type_known CHECK (product_image.format_mime_type(type) IS NOT NULL);
+    ADD CONSTRAINT rendition_type_known CHECK (product_image.rendition_mime_type(type) IS NOT NULL);
 
 -- The function's arguments change: it is dropped and created again and its
 -- privileges (a REVOKE from PUBLIC, GRANTs) are carried over, not reset.

@@ -23,11 +23,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMG = os.environ.get("BENCH_IMAGES", os.path.join(ROOT, ".run", "bench-images"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-SECTIONS = os.environ.get("BENCH_SECTIONS", "save durable decode http scaling thumbs reads").split()
+SECTIONS = os.environ.get("BENCH_SECTIONS", "save durable decode http scaling thumbs reads formats").split()
 DB = "pi_bench"
 PGBIN = subprocess.check_output(["pg_config", "--bindir"], text=True).strip()
 SAVE_IMAGES = ["png_40k.png", "gif_13k.gif", "jpeg_700k.jpg", "tiff_1200k.tif", "jpeg_5m.jpg"]
 SCALE_IMAGES = ["scale_10k.jpg", "scale_100k.jpg", "scale_1m.jpg", "scale_10m.jpg", "scale_30m.jpg"]
+
+
+def decode_libs():
+    """The decoder's libraries, from its one source list (src/decode/sources.mk)."""
+    for line in open(os.path.join(ROOT, "src", "decode", "sources.mk")):
+        if line.startswith("PI_DECODE_LIBS"):
+            return line.split("=", 1)[1].split()
+    sys.exit("PI_DECODE_LIBS not found in src/decode/sources.mk")
 
 
 def psql(sql, db=DB, env=None):
@@ -174,6 +182,47 @@ def bench_durable():
     finally:
         psql("ALTER SYSTEM RESET fsync; ALTER SYSTEM RESET synchronous_commit; SELECT pg_reload_conf();",
              db="postgres")
+
+
+def bench_formats():
+    """WebP and AVIF renditions next to JPEG: bytes and SSIM at 256 px (bench/formats.py,
+    skimage's SSIM against our own lossless downscale), then the time of an uncached
+    rendition and of a cached one through SQL, per format, side by side."""
+    photos = [os.path.join(IMG, n) for n in ("jpeg_700k.jpg", "png_4mp.png", "jpeg_5m.jpg")]
+    corpus = os.path.join(ROOT, "..", "shared", "corpus")
+    real = [os.path.join(corpus, p) for p in ("pillow/pillow_flower.jpg", "pillow/pillow_flower2.jpg",
+                                              "pillow/pillow_hopper.jpg", "libjpeg-turbo/ljt_testorig.jpg",
+                                              "libjpeg-turbo/ljt_monkey12.jpg", "libjpeg-turbo/ljt_vgl_5674_0098.png")]
+    real = [p for p in real if os.path.exists(p)]
+    subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "tools")], check=True, stdout=subprocess.DEVNULL)
+    for label, files in (("the bench's photos (gradients and noise)", photos),
+                         ("photos from the shared corpus", real)):
+        if not files:
+            print(f"\n(no {label}: ../shared/corpus is absent)")
+            continue
+        out = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "formats.py"), "--repeat", "5",
+                              *files], capture_output=True, text=True, check=True).stdout
+        print(f"\n### Rendition formats at 256 px, {label}: bytes, encode time, SSIM "
+              f"(skimage, against our lossless downscale)\n\n```")
+        print(out.strip())
+        print("```", flush=True)
+    print(f"\n### Renditions through SQL per format, 256 px of jpeg_700k.jpg (1600x1200), "
+          f"renditions per second (median of {ROUNDS}, pgbench, {SECONDS:g} s)\n")
+    print("| type | uncached, 1 client | / JPEG | cached, 8 clients | / JPEG | bytes |")
+    print("|---|---|---|---|---|---|")
+    psql("SELECT product_image.product_save_image(3, img) FROM bench_image WHERE name = 'jpeg_700k.jpg'")
+    base = {}
+    for t in ("jpeg", "webp", "avif"):
+        sql = f"SELECT octet_length(image) FROM product_image.product_get_image_rendition(3, 256, 256, '{t}');"
+        unc = statistics.median(pgbench(sql, 1, SECONDS, "-c product_image.rendition_cache=off")
+                                for _ in range(ROUNDS))
+        psql(f"SELECT octet_length(image) FROM product_image.product_get_image_rendition(3, 256, 256, '{t}')")
+        cac = statistics.median(pgbench(sql, 8, SECONDS) for _ in range(ROUNDS))
+        size = int(psql(f"SELECT octet_length(image) FROM product_image.product_get_image_rendition(3, 256, 256, '{t}')").strip())
+        base.setdefault("u", unc)
+        base.setdefault("c", cac)
+        print(f"| {t} | {unc:.0f} | {unc / base['u']:.2f}x | {cac:.0f} | {cac / base['c']:.2f}x | {size_label(size)} |",
+              flush=True)
 
 
 def timed(cmd, env=None):
@@ -431,7 +480,7 @@ def bench_thumbs():
     subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "src/decode"), "libpidecode.a"], check=True)
     subprocess.run(["cc", "-O2", "-I", os.path.join(ROOT, "src/decode"), "-o", os.path.join(ROOT, "bench/thumb"),
                     os.path.join(ROOT, "bench/thumb.c"), os.path.join(ROOT, "src/decode/libpidecode.a"),
-                    "-lpng", "-ljpeg", "-lgif", "-ltiff", "-lm"], check=True)
+                    *decode_libs()], check=True)
     print(f"\n### Thumbnails: {box} px box, ms per image (median of {reps}; lower is better)\n")
     print("| image | ours (in-process) | libjpeg-turbo scaled decode alone | Pillow draft()+thumbnail() | vipsthumbnail (process) | ours / floor | Pillow / ours | vips / ours |")
     print("|---|---|---|---|---|---|---|---|")
@@ -479,7 +528,8 @@ def main():
     setup()
     for s in SECTIONS:
         {"save": bench_save, "decode": bench_decode, "http": bench_http, "scaling": bench_scaling,
-         "thumbs": bench_thumbs, "reads": bench_reads, "durable": bench_durable}[s]()
+         "thumbs": bench_thumbs, "reads": bench_reads, "durable": bench_durable,
+         "formats": bench_formats}[s]()
 
 
 if __name__ == "__main__":

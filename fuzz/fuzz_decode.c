@@ -3,8 +3,11 @@
  *		libFuzzer target for src/decode: the last input byte picks the options
  *		(mode, pixel limit, byte limit, and whether to render, to which box
  *		and type), so one target covers the whole API.  One property is
- *		checked beyond "no crash": a GIF that validation accepts renders
- *		within the same limits (its canvas counts at validation).
+ *		checked beyond "no crash": a GIF or WebP that validation accepts
+ *		renders within the same limits (its canvas counts at validation).
+ *
+ * Render types, from bits 0x08 and 0x01: neither, the source's; 0x01, JPEG;
+ * 0x08, GIF; both, WebP, or AVIF when 0x02 is set too.
  */
 #include "decode.h"
 
@@ -43,13 +46,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ro.max_w = boxes[(opt >> 5) & 3];
 		ro.max_h = boxes[(opt >> 6) & 3];
 		ro.max_side = 256;
-		ro.type = (pi_format) (opt & 0x08 ? PI_FORMAT_GIF : (opt & 1) ? PI_FORMAT_JPEG : PI_FORMAT_UNKNOWN);
+		if ((opt & 0x09) == 0x09)
+			ro.type = (opt & 0x02) ? PI_FORMAT_AVIF : PI_FORMAT_WEBP;
+		else
+			ro.type = (opt & 0x08) ? PI_FORMAT_GIF : (opt & 1) ? PI_FORMAT_JPEG : PI_FORMAT_UNKNOWN;
 		limits.max_bytes = 0;
 		rc = pi_render(data, size, &limits, &ro, &out, msg);
 		if (rc == PI_OK)
 			pi_rendition_free(&out);
 		/* what is saved must be renderable (TIFF strips are checked only when read) */
-		if (rc == PI_ERR_LIMIT_PIXELS && pi_detect(data, size) == PI_FORMAT_GIF &&
+		if (rc == PI_ERR_LIMIT_PIXELS &&
+			(pi_detect(data, size) == PI_FORMAT_GIF || pi_detect(data, size) == PI_FORMAT_WEBP) &&
 			pi_decode(data, size, PI_MODE_HEADER, &limits, &header, msg) == PI_OK)
 			abort();
 		return 0;

@@ -95,7 +95,7 @@ SELECT product_image.product_save_image(108, fx('tiny.png')) > 0 AS restored;
 -- Errors: 22023 for sides and names, the decoder's SQLSTATEs for images.
 SELECT try($$SELECT product_image.product_get_image(101, 0, 10, NULL, NULL)$$) AS zero_w;
 SELECT try($$SELECT product_image.product_get_image(101, 10, 4097, NULL, NULL)$$) AS h_over_max;
-SELECT try($$SELECT product_image.product_get_image(101, 10, 10, 'webp', NULL)$$) AS bad_type;
+SELECT try($$SELECT product_image.product_get_image(101, 10, 10, 'bmp', NULL)$$) AS bad_type;
 SELECT try($$SELECT product_image.product_get_image(101, 10, 10, NULL, 'Nothing')$$) AS bad_blank;
 SELECT try($$SELECT product_image.render('\x89504e470d0a1a0a'::bytea, 10, 10, NULL)$$) AS truncated;
 SELECT try($$SELECT product_image.render('hello'::bytea, 10, 10, NULL)$$) AS not_image;
@@ -212,3 +212,48 @@ COMMIT;
 SELECT count(*) AS not_cached_read_only FROM product_image.rendition WHERE w = 34;
 REVOKE ALL ON SCHEMA product_image FROM regress_pi_render;
 DROP ROLE regress_pi_render;
+
+-- WebP and AVIF renditions (0.5.0): type names them; image_info reads the
+-- WebP back (where accept_formats lists it), AVIF's ftyp brand is checked.
+SELECT product_image.product_save_image(110, fx('half_clear.png')) > 0 AS saved_alpha;
+SET product_image.accept_formats = 'png, jpeg, gif, tiff, webp';
+SELECT r(110, 40, NULL, 'webp') AS webp_alpha_kept, r(101, 64, NULL, 'WEBP') AS webp_any_case;
+RESET product_image.accept_formats;
+SELECT mime_type, width, height, substr(image, 5, 8) = '\x6674797061766966'::bytea AS ftyp_avif,
+       octet_length(image) < octet_length(product_image.product_get_image(101, 64, NULL, 'jpeg', NULL)) AS smaller_than_jpeg
+  FROM product_image.product_get_image_rendition(101, 64, NULL, 'avif');
+-- a distinct ETag per format and quality, each cached
+SELECT count(DISTINCT etag) AS etags FROM (VALUES ('jpeg'), ('png'), ('webp'), ('avif')) t(type),
+       product_image.product_get_image_rendition(101, 64, NULL, t.type);
+SELECT etag ~ '-48x32-q80\.webp$' AS webp_etag FROM product_image.product_get_image_rendition(101, 64, NULL, 'webp');
+SET product_image.webp_quality = 50;
+SELECT etag ~ '-48x32-q50\.webp$' AS webp_quality_in_etag FROM product_image.product_get_image_rendition(101, 64, NULL, 'webp');
+RESET product_image.webp_quality;
+SELECT type, quality FROM product_image.rendition WHERE w = 48 AND h = 32 AND type IN ('webp', 'avif') ORDER BY 1, 2;
+SELECT try($$SET product_image.webp_quality = 0$$) AS webp_quality_range;
+
+-- Negotiation: a rendition (w or h) without type takes the first of
+-- product_image.auto_formats that Accept names explicitly.
+CREATE FUNCTION neg(id int, w int, t text, accept text) RETURNS text LANGUAGE sql AS $$
+SELECT mime_type FROM product_image.product_get_image_rendition(id, w, NULL, t, accept => accept)
+$$;
+SELECT neg(101, 64, NULL, 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8') AS chromium,
+       neg(101, 64, NULL, 'image/webp,*/*') AS webp_only,
+       neg(101, 64, NULL, '*/*') AS any_keeps_source,
+       neg(101, 64, NULL, 'image/*') AS image_star_keeps_source,
+       neg(101, 64, NULL, NULL) AS no_accept,
+       neg(101, 64, 'png', 'image/avif,image/webp') AS type_wins,
+       neg(101, NULL, NULL, 'image/avif,image/webp') AS original_never_converted,
+       neg(101, 64, NULL, 'image/avif;q=0, image/webp') AS q0_refuses,
+       neg(101, 64, NULL, 'IMAGE/AVIF') AS any_case;
+SET product_image.auto_formats = 'webp, avif';
+SELECT neg(101, 64, NULL, 'image/avif,image/webp') AS webp_first;
+SET product_image.auto_formats = '';
+SELECT neg(101, 64, NULL, 'image/avif,image/webp') AS auto_off;
+RESET product_image.auto_formats;
+SELECT try($$SET product_image.auto_formats = 'avif, bmp'$$) AS auto_unknown,
+       try($$SET product_image.auto_formats = 'avif, avif'$$) AS auto_repeated;
+-- the ETag names the chosen format: a revalidation with the other's misses
+SELECT (SELECT etag FROM product_image.product_get_image_rendition(101, 64, NULL, accept => 'image/avif'))
+    <> (SELECT etag FROM product_image.product_get_image_rendition(101, 64, NULL, accept => 'image/webp')) AS etag_per_format;
+DROP FUNCTION neg(int, int, text, text);

@@ -217,7 +217,7 @@ RESET ROLE;
 -- ---------------------------------------------------------------------------
 SELECT split_part(try($$UPDATE product_image.blob SET mime_type = 'text/html' WHERE product_id = 201$$), ' (', 1) AS html_type;
 SELECT split_part(try($$UPDATE product_image.blob SET mime_type = 'image/png' WHERE product_id = 202$$), ' (', 1) AS type_not_format;
-SELECT split_part(try($$UPDATE product_image.blob SET format = 'webp', mime_type = 'image/webp' WHERE product_id = 202$$), ' (', 1) AS format_no_codec_knows;
+SELECT split_part(try($$UPDATE product_image.blob SET format = 'avif', mime_type = 'image/avif' WHERE product_id = 202$$), ' (', 1) AS format_never_stored;
 SET ROLE regress_sec_writer;
 SELECT try($$UPDATE product_image.blob SET mime_type = 'text/html'$$) AS writer_dml;
 SELECT try($$SELECT count(*) FROM product_image.blob$$) AS writer_reads_table;

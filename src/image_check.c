@@ -39,6 +39,18 @@ CheckImage(const uint8 *data, size_t len, pi_header *header)
 	limits.max_pixels = (uint64_t) pi_max_pixels;
 	limits.cancelled = PiCancelled;
 	limits.cancel_arg = NULL;
+	{
+		/* a format the decoder reads but product_image.accept_formats does not list */
+		pi_format	f = len > 0 && (uint64) len <= (uint64) pi_max_bytes ? pi_detect(data, len) : PI_FORMAT_UNKNOWN;
+
+		if (f != PI_FORMAT_UNKNOWN && !pi_format_accepted(f))
+		{
+			header->format = f;
+			snprintf(msg, sizeof(msg), "The data looks like %s, which product_image.accept_formats does not list.",
+					 pi_format_label(f));
+			ReportDecodeError(PI_ERR_UNSUPPORTED, f, msg);
+		}
+	}
 	rc = pi_decode(data, len, (pi_mode) pi_validate, &limits, header, msg);
 	if (rc != PI_OK)
 		ReportDecodeError(rc, header->format, msg);
@@ -58,11 +70,16 @@ ReportDecodeError(int rc, pi_format format, const char *msg)
 					 errmsg("Image bitmap is missing from body.")));
 			break;
 		case PI_ERR_UNSUPPORTED:
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("unsupported image format"),
-					 errdetail("%s", msg),
-					 errhint("Supported formats are PNG, JPEG, GIF and TIFF.")));
+			{
+				char		labels[128];
+
+				PiAcceptedLabels(labels, sizeof(labels));
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("unsupported image format"),
+						 errdetail("%s", msg),
+						 errhint("Supported formats are %s.", labels)));
+			}
 			break;
 		case PI_ERR_CORRUPT:
 			ereport(ERROR,

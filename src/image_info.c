@@ -65,3 +65,21 @@ format_mime_type(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(pi_format_mime(f)));
 }
+
+PG_FUNCTION_INFO_V1(rendition_mime_type);
+
+/*
+ * rendition_mime_type(type text): the MIME type of a format renditions are
+ * written in ("avif"), from the codec table; NULL for any other name.  The
+ * rendition cache's CHECK constraint reads it.
+ */
+Datum
+rendition_mime_type(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	pi_format	f = pi_format_from_type_name(name);
+
+	if (f == PI_FORMAT_UNKNOWN || !pi_format_encodes(f) || strcmp(pi_format_name(f), name) != 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(pi_format_mime(f)));
+}

@@ -113,7 +113,7 @@ ParseArgs(FunctionCallInfo fcinfo, int first, int blank_arg, RenderArgs *a)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown image type \"%s\"", t),
-					 errhint("The type is JPEG, PNG or GIF.")));
+					 errhint("The type is JPEG, PNG, GIF, WebP or AVIF.")));
 	}
 	if (blank_arg >= 0 && !PG_ARGISNULL(blank_arg))
 	{
@@ -158,6 +158,8 @@ Render(bytea *image, const RenderArgs *a, int32 *width, int32 *height, void *(*a
 	opts.max_side = (uint32) pi_max_rendition_side;
 	opts.type = a->type;
 	opts.jpeg_quality = pi_jpeg_quality;
+	opts.webp_quality = pi_webp_quality;
+	opts.avif_quality = pi_avif_quality;
 	opts.png_level = -1;
 	/* every limit applies at every entry point, whatever was true at save */
 	limits.max_bytes = (uint64_t) pi_max_bytes;
@@ -271,7 +273,7 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
 	int64		size = -1;		/* the answer's size, when known */
 	bool		not_modified;
 	pi_format	out = WantsRendition(a) ? pi_render_format(source, a->type) : source;
-	int32		quality = WantsRendition(a) && out == PI_FORMAT_JPEG ? pi_jpeg_quality : 0;
+	int32		quality = WantsRendition(a) ? PiQualityOf(out) : 0;
 	uint32		ow = stored_w,
 				oh = stored_h;
 	bytea	   *result = NULL;

@@ -25,6 +25,11 @@ int			pi_rendition_cache_max_kb = 256 * 1024;
 bool		pi_rendition_cache = true;
 char	   *pi_rendition_widths = NULL;
 char	   *pi_auto_formats_text = NULL;
+char	   *pi_accept_formats_text = NULL;
+int			pi_webp_quality = PI_DEFAULT_WEBP_QUALITY;
+int			pi_avif_quality = PI_DEFAULT_AVIF_QUALITY;
+static pi_format accept_formats[PI_MAX_AUTO_FORMATS];
+static int	accept_formats_n = 0;
 pi_format	pi_auto_formats[PI_MAX_AUTO_FORMATS];
 int			pi_auto_formats_n = 0;
 
@@ -47,7 +52,7 @@ void		_PG_init(void);
  * cannot write, a repeat, or too many.
  */
 static bool
-ParseFormats(const char *value, pi_format *out, int *n, char *bad, size_t badlen)
+ParseFormats(const char *value, bool reads, pi_format *out, int *n, char *bad, size_t badlen)
 {
 	const char *p = value ? value : "";
 	int			k = 0;
@@ -70,7 +75,9 @@ ParseFormats(const char *value, pi_format *out, int *n, char *bad, size_t badlen
 		for (int i = 0; f != PI_FORMAT_UNKNOWN && i < k; i++)
 			if (out[i] == f)
 				f = PI_FORMAT_UNKNOWN;
-		if (f == PI_FORMAT_UNKNOWN || !pi_format_encodes(f) || k == PI_MAX_AUTO_FORMATS)
+		/* reads: a format images can be stored in; else one renditions can be written in */
+		if (f == PI_FORMAT_UNKNOWN || k == PI_MAX_AUTO_FORMATS ||
+			(reads ? pi_format_from_name(pi_format_name(f)) != f : !pi_format_encodes(f)))
 		{
 			snprintf(bad, badlen, "%s", name);
 			return false;
@@ -88,7 +95,7 @@ CheckFormats(char **newval, void **extra, GucSource source)
 	int			n;
 	char		bad[32];
 
-	if (!ParseFormats(*newval, f, &n, bad, sizeof(bad)))
+	if (!ParseFormats(*newval, false, f, &n, bad, sizeof(bad)))
 	{
 		GUC_check_errdetail("\"%s\" is not a format renditions can be written in, or is repeated.", bad);
 		return false;
@@ -96,12 +103,87 @@ CheckFormats(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+static bool
+CheckAccept(char **newval, void **extra, GucSource source)
+{
+	pi_format	f[PI_MAX_AUTO_FORMATS];
+	int			n;
+	char		bad[32];
+
+	if (!ParseFormats(*newval, true, f, &n, bad, sizeof(bad)))
+	{
+		GUC_check_errdetail("\"%s\" is not a format images can be stored in, or is repeated.", bad);
+		return false;
+	}
+	if (n == 0)
+	{
+		GUC_check_errdetail("At least one format must be accepted.");
+		return false;
+	}
+	return true;
+}
+
+static void
+AssignAccept(const char *newval, void *extra)
+{
+	char		bad[32];
+
+	if (!ParseFormats(newval, true, accept_formats, &accept_formats_n, bad, sizeof(bad)))
+		accept_formats_n = 0;
+}
+
+/* Whether product_image.accept_formats lists the format. */
+bool
+pi_format_accepted(pi_format format)
+{
+	for (int i = 0; i < accept_formats_n; i++)
+		if (accept_formats[i] == format)
+			return true;
+	return false;
+}
+
+/* The accepted formats as a sentence lists them: "PNG, JPEG, GIF and TIFF". */
+void
+PiAcceptedLabels(char *buf, size_t size)
+{
+	size_t		used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < accept_formats_n && used < size; i++)
+	{
+		int			w = snprintf(buf + used, size - used, "%s%s",
+								 i == 0 ? "" : (i + 1 == accept_formats_n ? " and " : ", "),
+								 pi_format_label(accept_formats[i]));
+
+		if (w < 0)
+			break;
+		used += (size_t) w;
+	}
+}
+
+/* The quality a rendition in out is made with: part of its cache key and ETag. */
+int
+PiQualityOf(pi_format out)
+{
+	switch (out)
+	{
+		case PI_FORMAT_JPEG:
+			return pi_jpeg_quality;
+		case PI_FORMAT_WEBP:
+			return pi_webp_quality;
+		case PI_FORMAT_AVIF:
+			return pi_avif_quality;
+		default:
+			return 0;
+	}
+}
+
 static void
 AssignFormats(const char *newval, void *extra)
 {
 	char		bad[32];
 
-	if (!ParseFormats(newval, pi_auto_formats, &pi_auto_formats_n, bad, sizeof(bad)))
+	if (!ParseFormats(newval, false, pi_auto_formats, &pi_auto_formats_n, bad, sizeof(bad)))
 		pi_auto_formats_n = 0;
 }
 
@@ -238,6 +320,31 @@ PiInitGucs(void)
 							   "",
 							   PGC_SUSET, 0,
 							   CheckWidths, AssignWidths, NULL);
+
+	DefineCustomStringVariable("product_image.accept_formats",
+							   "Formats product_save_image and image_info accept.",
+							   "A comma-separated list of png, jpeg, gif, tiff and webp; others are refused "
+							   "as unsupported (0A000) even when the decoder reads them.",
+							   &pi_accept_formats_text,
+							   PI_DEFAULT_ACCEPT_FORMATS,
+							   PGC_SUSET, GUC_LIST_INPUT,
+							   CheckAccept, AssignAccept, NULL);
+
+	DefineCustomIntVariable("product_image.webp_quality",
+							"WebP quality of renditions (1 to 100; 100 is lossless).",
+							NULL,
+							&pi_webp_quality,
+							PI_DEFAULT_WEBP_QUALITY, 1, 100,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("product_image.avif_quality",
+							"AVIF quality of renditions (1 to 100).",
+							NULL,
+							&pi_avif_quality,
+							PI_DEFAULT_AVIF_QUALITY, 1, 100,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
 
 	DefineCustomStringVariable("product_image.auto_formats",
 							   "Formats a rendition asked for without a type may take, in order of preference.",

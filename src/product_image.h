@@ -25,9 +25,19 @@ extern char *pi_auto_formats_text;
 
 /* product_image.auto_formats parsed: formats a renditions' Accept may choose, in order. */
 #define PI_MAX_AUTO_FORMATS 8
-#define PI_DEFAULT_AUTO_FORMATS ""
+#define PI_DEFAULT_AUTO_FORMATS "avif,webp"
+#define PI_DEFAULT_ACCEPT_FORMATS "png,jpeg,gif,tiff"
 extern pi_format pi_auto_formats[PI_MAX_AUTO_FORMATS];
 extern int	pi_auto_formats_n;
+
+/* product_image.accept_formats parsed: the formats a save or check accepts. */
+extern bool pi_format_accepted(pi_format format);
+extern void PiAcceptedLabels(char *buf, size_t size);
+extern int	pi_webp_quality;
+extern int	pi_avif_quality;
+
+/* The quality setting a rendition in format out is made with (0: none), part of its cache key. */
+extern int	PiQualityOf(pi_format out);
 
 /* A requested side rounded up to product_image.rendition_widths (product_image.c). */
 extern int32 PiRoundSide(int32 side);

@@ -3,8 +3,9 @@
 
 Reads lines of `pi-inspect` output (header mode and full mode) and the corpus
 manifest.csv, and checks:
-  * every PNG, JPEG, GIF or TIFF file Pillow loads fully is accepted in both
-    modes with the same format, width, height and frame count;
+  * every PNG, JPEG, GIF, TIFF or WebP file Pillow loads fully is accepted in
+    both modes with the same format, width, height and frame count (stored
+    size: EXIF orientation is not applied to either);
   * every PngSuite x*.png is rejected in full mode;
   * no file made the decoder crash (every file has a line in both modes).
 Known, explained differences are listed in EXCEPTIONS.  Prints the counts and
@@ -77,7 +78,7 @@ def main():
             elif path not in EXCEPTIONS:
                 problems.append(f"{path}: corrupt PngSuite file accepted in full mode")
             continue
-        if row["format"] not in ("png", "jpeg", "gif", "tiff") or row["pillow"] != "ok":
+        if row["format"] not in ("png", "jpeg", "gif", "tiff", "webp") or row["pillow"] != "ok":
             continue
         counts["pillow_ok"] += 1
         want = (row["format"], int(row["width"]), int(row["height"]), int(row["n_frames"] or 1))
@@ -98,7 +99,7 @@ def main():
             counts["excepted"] += 1
         else:
             problems.extend(f"{path}: {b}" for b in bad)
-    print("corpus: {files} files; Pillow loads {pillow_ok} PNG/JPEG/GIF/TIFF files, "
+    print("corpus: {files} files; Pillow loads {pillow_ok} PNG/JPEG/GIF/TIFF/WebP files, "
           "we agree on {agree}, {excepted} listed exceptions, "
           "{jpeg_warnings} JPEGs rejected in full mode for libjpeg corrupt-data warnings; "
           "PngSuite x*.png rejected in full mode: {x_rejected}/{x_total}; "

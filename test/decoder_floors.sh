@@ -77,9 +77,9 @@ for o in $OBJS; do
     fi
 done
 
-# no function or type of ours in libpng's, libjpeg's, giflib's or libtiff's namespace
+# no function or type of ours in libpng's, libjpeg's, giflib's, libtiff's, libwebp's or libavif's namespace
 # (definitions and declarations start in column 0 here; a typedef's name follows its "}")
-LIBPFX='(png|jpeg|jpg|gif|tiff|TIFF|Gif|DGif|EGif)[A-Za-z0-9_]*'
+LIBPFX='(png|jpeg|jpg|gif|tiff|TIFF|Gif|DGif|EGif|WebP|webp|avif|aom)[A-Za-z0-9_]*'
 st=0
 grep -nE "^([A-Za-z_][A-Za-z0-9_]* +\**)*$LIBPFX( *(\(|\[|=|;)|$)|^} *$LIBPFX" \
     $(for f in $SRCS; do echo "$D/$f"; done) > "$TMP/prefixed" || st=$?

@@ -92,7 +92,7 @@ SQL
 )
 echo "$out" | sed 's/^/dump_restore: /'
 psql -X -q -c "DROP DATABASE $PSRC" -c "DROP DATABASE $PDST"
-expected="version=0.4.0
+expected="version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$ROOT/product_image.control")
 ids=1,5,9
 partition=0/4
 rendition=gif

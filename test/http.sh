@@ -340,7 +340,14 @@ expect anon_reader_put_401 401 '"code":"42501"' -- -X PUT --data-binary @"$FX/rg
 # ---- renditions: GET Image?w=&h=&type=&ifBlank= ----
 RFX=$ROOT/test/fixtures/render
 # dims FILE: "FORMAT WxH" as Pillow decodes the body
-dims() { /usr/bin/python3 -c 'import sys; from PIL import Image; im = Image.open(sys.argv[1]); print("%s %dx%d" % (im.format, im.size[0], im.size[1]))' "$1" 2>&1; }
+# Pillow decodes the answer (AVIF, which Debian's Pillow 9.4 cannot read, through libavif's avifdec)
+decodable() {  # FILE: a path Pillow opens (an AVIF converted to PNG beside it)
+    if [ "$(head -c 12 "$1" | tail -c 4)" = avif ]; then avifdec "$1" "$1.png" >/dev/null 2>&1 && echo "$1.png"; else echo "$1"; fi
+}
+dims() {
+    local f; f=$(decodable "$1")
+    /usr/bin/python3 -c 'import sys; from PIL import Image; im = Image.open(sys.argv[1]); print("%s %dx%d" % ("AVIF" if sys.argv[1].endswith(".png") and sys.argv[2] == "avif" else im.format, im.size[0], im.size[1]))' "$f" "$([ "$f" != "$1" ] && echo avif)" 2>&1
+}
 body_is() {  # NAME "FORMAT WxH"
     local got; got=$(dims "$TMP/body")
     if [ "$got" = "$2" ]; then ok; else bad "$1: body decodes as '$got', want '$2'"; fi
@@ -377,7 +384,7 @@ header_has rend_browser_accept_stored 'Cache-Control: no-cache'
 cmp -s "$TMP/body" "$RFX/noise.jpg" && ok || bad "rend_browser_accept: not the stored bytes"
 expect rend_head 200 "" -- -I "$(url $A 40 Image)?w=20"
 header_has rend_head_type 'Content-Type: image/jpeg'
-for q in 'w=abc' 'w=0' 'w=-5' 'h=99999999999' 'w=1.5' 'type=webp' 'ifBlank=Foo' 'w=1e3' 'h=0x10'; do
+for q in 'w=abc' 'w=0' 'w=-5' 'h=99999999999' 'w=1.5' 'type=bmp' 'ifBlank=Foo' 'w=1e3' 'h=0x10'; do
     expect "rend_400_$q" 400 '"code":"22023"' -- "$(url $A 40 Image)?$q"
 done
 expect rend_over_max_side 400 'max_rendition_side' -- "$(url $A 40 Image)?w=5000"
@@ -387,7 +394,7 @@ cmp -s "$TMP/body" "$RFX/noise.jpg" && ok || bad "rend_empty_is_absent: not the 
 # pixel NAME X Y "R G B A" TOLERANCE: a pixel of the last body, as Pillow decodes it
 pixel() {
     local got
-    got=$(/usr/bin/python3 -c 'import sys; from PIL import Image; im = Image.open(sys.argv[1]).convert("RGBA"); print(*im.getpixel((int(sys.argv[2]), int(sys.argv[3]))))' "$TMP/body" "$2" "$3")
+    got=$(/usr/bin/python3 -c 'import sys; from PIL import Image; im = Image.open(sys.argv[1]).convert("RGBA"); print(*im.getpixel((int(sys.argv[2]), int(sys.argv[3]))))' "$(decodable "$TMP/body")" "$2" "$3")
     if /usr/bin/python3 -c 'import sys; a = sys.argv[1].split(); b = sys.argv[2].split(); sys.exit(any(abs(int(x) - int(y)) > int(sys.argv[3]) for x, y in zip(a, b)))' "$got" "$4" "$5"; then
         ok
     else
@@ -401,6 +408,14 @@ for o in 1 2 3 4 5 6 7 8; do
     body_is "rend_orient$o" "PNG 24x16"
     pixel "rend_orient${o}_red_top_left" 3 3 "255 0 0 255" 60
     pixel "rend_orient${o}_white_bottom_right" 20 12 "255 255 255 255" 60
+    if [ "$o" = 6 ]; then
+        for t in webp avif; do
+            expect "rend_orient6_$t" 200 "" -- "$(url $A $pid Image)?w=24&h=24&type=$t"
+            body_is "rend_orient6_$t" "$(echo $t | tr a-z A-Z) 24x16"
+            pixel "rend_orient6_${t}_red_top_left" 3 3 "255 0 0 255" 60
+            pixel "rend_orient6_${t}_white_bottom_right" 20 12 "255 255 255 255" 60
+        done
+    fi
     pid=$((pid + 1))
 done
 while read -r fixture query fmt size x y rgba; do
@@ -415,8 +430,54 @@ half_clear.png w=60 PNG 60x40 50 5 0,0,0,0
 half_clear.png w=60&type=jpeg JPEG 60x40 50 5 255,255,255,255
 deep16.png w=50 PNG 50x25 5 5 156,156,156,255
 anim_red_blue.gif w=20 GIF 20x15 5 5 255,0,0,255
+half_clear.png w=60&type=webp WEBP 60x40 5 5 255,0,0,255
+half_clear.png w=60&type=avif AVIF 60x40 5 5 255,0,0,255
 pages_green_red.tif w=25 PNG 25x20 5 5 0,255,0,255
 CASES
+# alpha survives in WebP and AVIF: the transparent half stays transparent
+alpha_at() {  # NAME X Y: the pixel's alpha in the last body is under 20
+    local a
+    a=$(/usr/bin/python3 -c 'import sys; from PIL import Image; im = Image.open(sys.argv[1]).convert("RGBA"); print(im.getpixel((int(sys.argv[2]), int(sys.argv[3])))[3])' "$(decodable "$TMP/body")" "$2" "$3")
+    [ -n "$a" ] && [ "$a" -lt 20 ] && ok || bad "$1: alpha at ($2, $3) is '$a', want transparent"
+}
+for t in webp avif; do
+    expect "rend_alpha_$t" 200 "" -- "$(url $A $((pid - 3)) Image)?w=60&type=$t"
+    alpha_at "rend_alpha_${t}_clear" 50 5
+done
+
+# WebP and AVIF chosen by Accept for a rendition (w or h) without type:
+# product_image.auto_formats (avif, webp) in order, only when Accept names
+# them; Vary: Accept; an ETag per format; originals never converted
+CHROMIUM_ACCEPT='image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8'
+expect neg_chromium 200 "" -- -H "Accept: $CHROMIUM_ACCEPT" "$(url $A 40 Image)?w=64"
+header_has neg_chromium_type 'Content-Type: image/avif'
+header_has neg_chromium_vary 'Vary: Accept'
+header_has neg_chromium_etag 'ETag: ".*-64x48-q60.avif"'
+body_is neg_chromium "AVIF 64x48"
+avif_tag=$(grep -i '^ETag:' "$TMP/headers" | cut -d' ' -f2 | tr -d '\r')
+expect neg_chromium_304 304 "" -- -H "Accept: $CHROMIUM_ACCEPT" -H "If-None-Match: $avif_tag" "$(url $A 40 Image)?w=64"
+expect neg_webp 200 "" -- -H 'Accept: image/webp,*/*;q=0.8' "$(url $A 40 Image)?w=64"
+header_has neg_webp_type 'Content-Type: image/webp'
+body_is neg_webp "WEBP 64x48"
+expect neg_webp_not_avif_tag 200 "" -- -H 'Accept: image/webp,*/*;q=0.8' -H "If-None-Match: $avif_tag" "$(url $A 40 Image)?w=64"
+expect neg_any 200 "" -- -H 'Accept: */*' "$(url $A 40 Image)?w=64"
+header_has neg_any_type 'Content-Type: image/jpeg'
+expect neg_type_wins 200 "" -- -H "Accept: $CHROMIUM_ACCEPT" "$(url $A 40 Image)?w=64&type=png"
+header_has neg_type_wins_type 'Content-Type: image/png'
+expect neg_q0 200 "" -- -H 'Accept: image/avif;q=0, image/webp' "$(url $A 40 Image)?w=64"
+header_has neg_q0_type 'Content-Type: image/webp'
+expect neg_original 200 "" -- -H "Accept: $CHROMIUM_ACCEPT" "$(url $A 40 Image)"
+cmp -s "$TMP/body" "$RFX/noise.jpg" && ok || bad "neg_original: an original was converted"
+expect neg_head 200 "" -- -I -H "Accept: $CHROMIUM_ACCEPT" "$(url $A 40 Image)?h=20"
+header_has neg_head_type 'Content-Type: image/avif'
+expect type_webp 200 "" -- "$(url $A 40 Image)?w=32&type=WEBP"
+body_is type_webp "WEBP 32x24"
+expect type_avif 200 "" -- "$(url $A 40 Image)?w=32&type=avif"
+body_is type_avif "AVIF 32x24"
+# WebP uploads are refused unless product_image.accept_formats lists webp (a superuser's setting)
+expect webp_upload_refused 415 '"code":"0A000"' -- -X PUT --data-binary @"$ROOT/test/fixtures/rgba_lossy.webp" -H 'Content-Type: image/webp' "$(url $A 42 Image)"
+grep -q 'accept_formats' "$TMP/body" && ok || bad "webp_upload_refused: the answer does not name product_image.accept_formats"
+
 # the cache through HTTP: a second GET of the same rendition is a hit with the same ETag
 expect rend_cache_first 200 "" -- "$(url $A 40 Image)?w=33"
 tag1=$(grep -i '^ETag:' "$TMP/headers" | tr -d '\r')

@@ -97,7 +97,7 @@ GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea) TO pi
 GRANT USAGE ON SCHEMA product_image TO pi_tenant, pi_proxy;
 GRANT EXECUTE ON FUNCTION product_image.partition_save_image(name, integer, bytea),
     product_image.partition_get_image(name, integer),
-    product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text),
+    product_image.partition_get_image_rendition(name, integer, integer, integer, text, text, text, text, boolean),
     product_image.partition_get_image_etag(name, integer, integer, integer, text, text),
     product_image.partition_get_image_info(name, integer),
     product_image.partition_put_image_info(name, integer, jsonb),

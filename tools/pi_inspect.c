@@ -5,12 +5,14 @@
  *		the decode benchmark.
  *
  *	pi-inspect [--full] [--max-pixels N] [--max-bytes N] [--repeat N] FILE...
- *	pi-inspect --render W H TYPE [--out PATH] [--quality Q] [--repeat N] FILE...
+ *	pi-inspect --render W H TYPE [--out PATH] [--quality Q] [--webp-quality Q]
+ *			   [--avif-quality Q] [--avif-speed S] [--repeat N] FILE...
  *	--cancel-after N: the cancelled() callback says stop on its Nth call (tests)
  *
  * Columns: path, code, format, width, height, frames, bit_depth, channels,
  * color_type, has_alpha, interlaced, orientation, message.
- * With --render (W, H: 0 for "not given"; TYPE png, jpeg, gif or auto, any case, aliases such as jpg):
+ * With --render (W, H: 0 for "not given"; TYPE png, jpeg, gif, webp, avif or auto, any case,
+ * aliases such as jpg; --quality is JPEG's):
  * path, code, format, width, height, bytes, message; --out writes the last
  * file's rendition.
  * Exit status 0 even when files are rejected; 2 on usage or I/O errors.
@@ -104,6 +106,12 @@ main(int argc, char **argv)
 		}
 		else if (strcmp(argv[i], "--quality") == 0 && i + 1 < argc)
 			ro.jpeg_quality = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--webp-quality") == 0 && i + 1 < argc)
+			ro.webp_quality = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--avif-quality") == 0 && i + 1 < argc)
+			ro.avif_quality = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--avif-speed") == 0 && i + 1 < argc)
+			ro.avif_speed = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
 			out_path = argv[++i];
 		else if (strcmp(argv[i], "--cancel-after") == 0 && i + 1 < argc)
@@ -114,7 +122,8 @@ main(int argc, char **argv)
 		else
 		{
 			fprintf(stderr, "usage: pi-inspect [--full] [--max-pixels N] [--max-bytes N] [--repeat N] FILE...\n"
-					"       pi-inspect --render W H png|jpeg|gif|auto [--out PATH] [--quality Q] [--repeat N] FILE...\n");
+					"       pi-inspect --render W H png|jpeg|gif|webp|avif|auto [--out PATH] [--quality Q]\n"
+					"                  [--webp-quality Q] [--avif-quality Q] [--avif-speed S] [--repeat N] FILE...\n");
 			return 2;
 		}
 	}

@@ -32,7 +32,11 @@ typedef struct pi_codec
 	const char *label;			/* for messages: "JPEG" */
 	const char *mime_type;		/* "image/jpeg" */
 
-	/* Nonzero when the first bytes are this format's signature (magic bytes only). */
+	/*
+	 * Nonzero when the first bytes are this format's signature (magic bytes
+	 * only).  NULL, with decode, for a format renditions are written in but
+	 * that is never read (AVIF): no data is ever taken for it.
+	 */
 	int			(*detect) (const uint8_t *data, size_t len);
 
 	/*

@@ -18,7 +18,10 @@ extern const pi_codec *const pi_codec_render_default;
 /* The codec of a format; NULL for PI_FORMAT_UNKNOWN or any other value. */
 extern const pi_codec *pi_codec_of(pi_format format);
 
-/* "PNG, JPEG, GIF or TIFF": the codecs' labels, for messages (truncated to size). */
+/* Nonzero when the codec detects and decodes (AVIF's only encodes). */
+extern int	pi_codec_reads(const pi_codec *c);
+
+/* "PNG, JPEG, GIF, TIFF or WebP": the readable codecs' labels, for messages (truncated to size). */
 extern void pi_codec_labels(char *buf, size_t size);
 
 #endif							/* PI_CODECS_H */

@@ -51,7 +51,7 @@ pi_decode_sink(const uint8_t *data, size_t len, pi_mode mode,
 	header->format = pi_detect(data, len);
 	header->mime_type = pi_format_mime(header->format);
 	codec = pi_codec_of(header->format);
-	if (codec == NULL)
+	if (!pi_codec_reads(codec))
 	{
 		const char *what = pi_describe_unsupported(data, len);
 		char		labels[128];

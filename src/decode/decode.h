@@ -2,10 +2,12 @@
  * decode.h
  *		Image format detection and header/stream validation, without PostgreSQL.
  *
- * The decoder takes a byte buffer, detects PNG, JPEG, GIF or TIFF by content
- * (never by a caller's claim), and reads the header with the real library
- * (libpng, libjpeg-turbo, giflib, libtiff).  In full mode it also decodes
- * every row of every frame or page, one row (or strip, or tile) at a time.
+ * The decoder takes a byte buffer, detects PNG, JPEG, GIF, TIFF or WebP by
+ * content (never by a caller's claim), and reads the header with the real
+ * library (libpng, libjpeg-turbo, giflib, libtiff, libwebp).  In full mode it
+ * also decodes every row of every frame or page, one row (or strip, or tile)
+ * at a time.  Renditions may also be written as AVIF (libavif with libaom),
+ * a format that is never read: no AVIF is detected, validated or stored.
  *
  * Every entry point returns an int code: PI_OK (0) on success, a negative
  * PI_ERR_* otherwise; pi_strerror() names each code, and the context's
@@ -24,7 +26,9 @@ typedef enum pi_format
 	PI_FORMAT_PNG,
 	PI_FORMAT_JPEG,
 	PI_FORMAT_GIF,
-	PI_FORMAT_TIFF
+	PI_FORMAT_TIFF,
+	PI_FORMAT_WEBP,
+	PI_FORMAT_AVIF				/* renditions only: never detected or stored */
 } pi_format;
 
 typedef enum pi_mode
@@ -36,7 +40,7 @@ typedef enum pi_mode
 /* Result codes.  0 is success; every error is negative. */
 #define PI_OK					0
 #define PI_ERR_EMPTY			(-1)	/* no bytes at all */
-#define PI_ERR_UNSUPPORTED		(-2)	/* no codec recognises it (PNG, JPEG, GIF, TIFF) */
+#define PI_ERR_UNSUPPORTED		(-2)	/* no codec recognises it (PNG, JPEG, GIF, TIFF, WebP) */
 #define PI_ERR_CORRUPT			(-3)	/* invalid or truncated per the format */
 #define PI_ERR_LIMIT_BYTES		(-4)	/* over the caller's byte limit */
 #define PI_ERR_LIMIT_PIXELS		(-5)	/* over the caller's pixel limit */
@@ -75,7 +79,7 @@ typedef struct pi_header
 	int			channels;		/* samples per pixel, alpha included */
 	char		color_type[PI_COLOR_TYPE_LEN];	/* "rgb", "gray", "palette", "cmyk", ... */
 	int			has_alpha;
-	uint32_t	frames;			/* GIF frames, TIFF pages, APNG frames, else 1 */
+	uint32_t	frames;			/* GIF, APNG and WebP frames, TIFF pages, else 1 */
 	int			interlaced;		/* PNG Adam7, GIF interlace, progressive JPEG */
 	int			orientation;	/* EXIF orientation 1..8, or 0 when absent */
 	uint64_t	total_pixels;	/* width x height summed over frames/pages */
@@ -99,7 +103,9 @@ extern const char *pi_describe_unsupported(const uint8_t *data, size_t len);
 /* Short lowercase names. */
 extern const char *pi_strerror(int code);
 extern const char *pi_format_name(pi_format format);
-extern pi_format pi_format_from_name(const char *name);	/* exact: "jpeg" */
+extern const char *pi_format_label(pi_format format);	/* for messages: "WebP" */
+/* A stored format's name, exact ("jpeg"); UNKNOWN for any other, and for "avif" (never stored). */
+extern pi_format pi_format_from_name(const char *name);
 extern const char *pi_format_mime(pi_format format);
 
 /* A type a user typed: any case, names and aliases ("JPG", "tif"); UNKNOWN otherwise. */
@@ -108,26 +114,30 @@ extern pi_format pi_format_from_type_name(const char *name);
 /* The format of a MIME type (n bytes, any case) when renditions can be written in it. */
 extern pi_format pi_format_from_mime(const char *mime, size_t n);
 
-/* Nonzero when renditions can be written in the format (PNG, JPEG, GIF). */
+/* Nonzero when renditions can be written in the format (PNG, JPEG, GIF, WebP, AVIF). */
 extern int	pi_format_encodes(pi_format format);
 
 /*
  * Renditions: decode the first frame or page, apply the orientation, scale
- * down to fit a box (never up), encode as JPEG, PNG or GIF.
+ * down to fit a box (never up), encode as JPEG, PNG, GIF, WebP or AVIF.
  *
- * JPEG sources decode at 1/2, 1/4 or 1/8 scale when the box allows; PNG
- * (non-interlaced), JPEG and TIFF rows stream into an area-averaging
- * resampler, so memory is one output frame plus a few source rows (an
- * interlaced PNG, a GIF frame and a TIFF strip or tile band are held whole,
- * within max_pixels).  The output never exceeds max_side on either side.
+ * JPEG sources decode at 1/2, 1/4 or 1/8 scale when the box allows, and so
+ * do opaque still WebP sources (libwebp's own scaler); PNG (non-interlaced),
+ * JPEG and TIFF rows stream into an area-averaging resampler, so memory is
+ * one output frame plus a few source rows (an interlaced PNG, a GIF frame, a
+ * TIFF strip or tile band and a WebP frame are held whole, within
+ * max_pixels).  The output never exceeds max_side on either side.
  */
 typedef struct pi_render_opts
 {
 	uint32_t	max_w;			/* box width, 0 when not given */
 	uint32_t	max_h;			/* box height, 0 when not given */
 	uint32_t	max_side;		/* hard bound on either output side (0: 4096) */
-	pi_format	type;			/* PNG, JPEG or GIF; UNKNOWN: the source's (TIFF: PNG) */
+	pi_format	type;			/* PNG, JPEG, GIF, WEBP or AVIF; UNKNOWN: the source's (TIFF: PNG) */
 	int			jpeg_quality;	/* 1..100 (0: 85) */
+	int			webp_quality;	/* 1..99 lossy, 100 lossless (0: 80) */
+	int			avif_quality;	/* 1..100, mapped onto AV1's quantizer 62..0 (0: 60) */
+	int			avif_speed;		/* libavif speed 6..10, faster as it grows (0: 8) */
 	int			png_level;		/* zlib level 0..9 (-1: 1, fast) */
 } pi_render_opts;
 
@@ -142,6 +152,9 @@ typedef struct pi_rendition
 
 #define PI_DEFAULT_MAX_SIDE		4096
 #define PI_DEFAULT_JPEG_QUALITY 85
+#define PI_DEFAULT_WEBP_QUALITY 80
+#define PI_DEFAULT_AVIF_QUALITY 60
+#define PI_DEFAULT_AVIF_SPEED	8
 
 extern int	pi_render(const uint8_t *data, size_t len, const pi_limits *limits,
 					  const pi_render_opts *opts, pi_rendition *out, char *msg);

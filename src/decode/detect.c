@@ -13,7 +13,7 @@ pi_format
 pi_detect(const uint8_t *d, size_t len)
 {
 	for (const pi_codec *const *c = pi_codecs; *c != NULL; c++)
-		if ((*c)->detect(d, len))
+		if (pi_codec_reads(*c) && (*c)->detect(d, len))
 			return (*c)->format;
 	return PI_FORMAT_UNKNOWN;
 }
@@ -50,8 +50,6 @@ pi_describe_unsupported(const uint8_t *d, size_t len)
 
 	if (len == 0)
 		return NULL;
-	if (len >= 12 && memcmp(d, "RIFF", 4) == 0 && memcmp(d + 8, "WEBP", 4) == 0)
-		return "WebP";
 	if (len >= 2 && d[0] == 'B' && d[1] == 'M')
 		return "BMP";
 	if (len >= 12 && memcmp(d + 4, "ftyp", 4) == 0)
@@ -138,12 +136,25 @@ pi_format_name(pi_format format)
 	return c ? c->name : "unknown";
 }
 
-/* The inverse of pi_format_name (exact, lowercase); UNKNOWN for any other string. */
+/* The format's name for messages ("WebP"). */
+const char *
+pi_format_label(pi_format format)
+{
+	const pi_codec *c = pi_codec_of(format);
+
+	return c ? c->label : "unknown";
+}
+
+/*
+ * The inverse of pi_format_name (exact, lowercase) for formats that can be
+ * stored, i.e. read; UNKNOWN for any other string, and for an encoder's alone
+ * ("avif"): the blob table's CHECK reads this, so no row can claim AVIF.
+ */
 pi_format
 pi_format_from_name(const char *name)
 {
 	for (const pi_codec *const *c = pi_codecs; name != NULL && *c != NULL; c++)
-		if (strcmp(name, (*c)->name) == 0)
+		if (pi_codec_reads(*c) && strcmp(name, (*c)->name) == 0)
 			return (*c)->format;
 	return PI_FORMAT_UNKNOWN;
 }

@@ -119,6 +119,13 @@ pi_render(const uint8_t *data, size_t len, const pi_limits *limits,
 		o.max_side = PI_DEFAULT_MAX_SIDE;
 	if (o.jpeg_quality <= 0 || o.jpeg_quality > 100)
 		o.jpeg_quality = PI_DEFAULT_JPEG_QUALITY;
+	if (o.webp_quality <= 0 || o.webp_quality > 100)
+		o.webp_quality = PI_DEFAULT_WEBP_QUALITY;
+	if (o.avif_quality <= 0 || o.avif_quality > 100)
+		o.avif_quality = PI_DEFAULT_AVIF_QUALITY;
+	/* slower speeds cost seconds a thumbnail: never below 6 */
+	if (o.avif_speed < 6 || o.avif_speed > 10)
+		o.avif_speed = PI_DEFAULT_AVIF_SPEED;
 	if (o.png_level < 0 || o.png_level > 9)
 		o.png_level = 1;
 	pi_sink_init(&s, &o);
@@ -157,6 +164,8 @@ pi_render(const uint8_t *data, size_t len, const pi_limits *limits,
 	job.len = len;
 	job.header = &h;
 	job.msg = msg;
+	job.cancelled = limits ? limits->cancelled : NULL;	/* for encoders that can stop (WebP) */
+	job.cancel_arg = limits ? limits->cancel_arg : NULL;
 	msg[0] = '\0';
 	out->format = pi_render_format(h.format, o.type);
 	{

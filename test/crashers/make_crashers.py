@@ -79,3 +79,39 @@ w("jpeg_marker_overrun.jpg", b"\xff\xd8\xff\xe1\xff\xff" + b"Exif\0\0" + b"II*\0
 exif = b"Exif\0\0" + b"II*\0" + struct.pack("<I", 0xFFFFFF00) + b"\0" * 8
 w("jpeg_exif_bad_offset.jpg", b"\xff\xd8\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif + sof.replace(
     struct.pack(">HH", 65500, 65500), struct.pack(">HH", 8, 8)) + b"\xff\xd9")
+
+# WebP (RIFF chunks, little-endian lengths, padded to even); make_bombs.py
+# writes the large ones (50000 chunks, 10001 frames) at test time
+def webp_chunk(kind, data):
+    return kind + struct.pack("<I", len(data)) + data + (b"\0" if len(data) & 1 else b"")
+
+
+def riff(*chunks):
+    body = b"WEBP" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def le24(v):
+    return struct.pack("<I", v)[:3]
+
+
+def vp8x(flags, w, h):
+    return webp_chunk(b"VP8X", struct.pack("<I", flags) + le24(w - 1) + le24(h - 1))
+
+
+# a 1x1 red lossless image, as Pillow writes it
+VP8L_1X1 = webp_chunk(b"VP8L", bytes.fromhex("2f000000000710fd8ffe0722a2ff01"))
+ANIM = webp_chunk(b"ANIM", b"\0\0\0\0\0\0")
+
+
+def anmf(x, y, image=VP8L_1X1):
+    return webp_chunk(b"ANMF", le24(x // 2) + le24(y // 2) + le24(0) + le24(0) + le24(100) + b"\0" + image)
+
+
+# a 60000 x 60000 animation canvas (3.6 G pixels) holding one 1x1 frame
+w("webp_canvas_huge.webp", riff(vp8x(0x02, 60000, 60000), ANIM, anmf(0, 0)))
+# a frame drawn past its 4x4 canvas
+w("webp_frame_outside.webp", riff(vp8x(0x02, 4, 4), ANIM, anmf(4, 4)))
+# a RIFF length of 4 GB - 2 on a 35-byte file, and a VP8 chunk length far past the end
+w("webp_riff_huge.webp", b"RIFF\xfe\xff\xff\xff" + b"WEBP" + VP8L_1X1)
+w("webp_chunk_huge.webp", riff(b"VP8 " + struct.pack("<I", 0x7FFFFFF0) + b"\0" * 16))
