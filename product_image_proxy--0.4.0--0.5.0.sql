@@ -66,3 +66,29 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- The partition map, for a gateway that sends each request straight to its
+-- partition (its fast path): the partitions' connection strings as the
+-- cluster's SQL/MED server lists them (p0, p1, ...: PL/Proxy's RUN ON
+-- product_id sends id i to partition i & (n - 1)), and a version that
+-- changes with any of the server's options (ALTER SERVER when resharding).
+-- No credential is in it: the server's options hold none (the user mapping
+-- does), and a gateway logs in with its own.  A gateway that finds no map
+-- (n not a power of two, no server) uses the proxy.
+CREATE FUNCTION product_image.partition_map(
+    OUT partition integer, OUT partitions integer, OUT connstr text, OUT version text)
+RETURNS SETOF record
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH s AS (
+        SELECT s.srvoptions FROM pg_catalog.pg_foreign_server s
+          JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid OPERATOR(pg_catalog.=) s.srvfdw
+         WHERE s.srvname OPERATOR(pg_catalog.=) 'product_image' AND w.fdwname OPERATOR(pg_catalog.=) 'plproxy'),
+    p AS (
+        SELECT pg_catalog.substr(o.option_name, 2)::integer AS partition, o.option_value AS connstr
+          FROM s, pg_catalog.pg_options_to_table(s.srvoptions) o
+         WHERE o.option_name OPERATOR(pg_catalog.~) '^p[0-9]{1,9}$')
+    SELECT p.partition, (SELECT pg_catalog.count(*) FROM p)::integer, p.connstr,
+           (SELECT pg_catalog.md5(s.srvoptions::pg_catalog.text) FROM s)
+      FROM p ORDER BY p.partition
+$$;

@@ -8,7 +8,9 @@
  *	libpq_put CONNINFO IMAGE THREADS SECONDS
  *	libpq_put CONNINFO - THREADS SECONDS PRODUCT_ID
  *		the second form is the reads' baseline: a plain SELECT of the
- *		stored bytes (binary result) of one product, no HTTP, no function
+ *		stored bytes (binary result) of one product, no HTTP, no function;
+ *		PI_BENCH_SQL replaces that SELECT ($1: the product id) to compare
+ *		other reads the same way
  *	prints: requests_per_second p50_ms p99_ms errors
  */
 #include <libpq-fe.h>
@@ -56,7 +58,7 @@ run(void *arg)
 		fprintf(stderr, "libpq_put: %s", PQerrorMessage(pg));
 		exit(1);
 	}
-	res = PQprepare(pg, "save", read_id ? "SELECT b.data FROM product_image.blob b WHERE b.product_id = $1::int"
+	res = PQprepare(pg, "save", read_id ? (getenv("PI_BENCH_SQL") ? getenv("PI_BENCH_SQL") : "SELECT b.data FROM product_image.blob b WHERE b.product_id = $1::int")
 					: "SELECT product_image.product_save_image($1::int, $2::bytea)", read_id ? 1 : 2, NULL);
 	PQclear(res);
 	end = now() + seconds;

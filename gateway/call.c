@@ -1,9 +1,10 @@
 /*
  * call.c
- *		The database call: BEGIN, the statement timeout, SET LOCAL ROLE, the
- *		JWT claims, the statement's preparation (once per connection), the
- *		call and COMMIT, sent as one libpq pipeline (one network round trip);
- *		retries; a failed step's SQLSTATE turned into an HTTP error.
+ *		The database call: the statement timeout and the role, the JWT
+ *		claims, the statement's preparation (once per connection) and the
+ *		call, sent as one libpq pipeline in one implicit transaction (one
+ *		network round trip); retries; a failed step's SQLSTATE turned into an
+ *		HTTP error.
  */
 #include "call.h"
 
@@ -59,35 +60,48 @@ error_from_result(PGresult *res, PGconn *pg, int had_credentials, gw_error *err)
 				 PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
 }
 
-static int
-exec_simple(PGconn *pg, const char *sql, PGresult **failed)
-{
-	PGresult   *res = PQexec(pg, sql);
-
-	if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)
-	{
-		PQclear(res);
-		return 0;
-	}
-	if (failed)
-		*failed = res;
-	else
-		PQclear(res);
-	return -1;
-}
-
-/* The steps of one request's transaction, sent as one pipeline. */
+/*
+ * The steps of one request's transaction, sent as one pipeline, in this
+ * order; each internal statement's preparation (once per connection) is
+ * the step before its execution.
+ */
 enum
 {
-	STEP_BEGIN, STEP_TIMEOUT, STEP_ROLE, STEP_CLAIMS, STEP_CONTEXT, STEP_PREPARE, STEP_CALL, STEP_COMMIT,
+	STEP_PREPARE_ROLE, STEP_ROLE, STEP_PREPARE_SESSION, STEP_SESSION, STEP_PREPARE_CLAIMS, STEP_CLAIMS,
+	STEP_PREPARE_CONTEXT, STEP_CONTEXT, STEP_PREPARE, STEP_CALL,
 	STEP_COUNT
 };
 
+/* A prepared statement's result, sent in the pipeline (prepared first when this connection has not). */
+static void
+send_prepared(gw_conn *c, const gw_statement *st, int step, const char *const *values, const int *lengths,
+			  const int *formats, int binary_result, int *sent, int *nsent, int *prepared_now)
+{
+	PGconn	   *pg = gw_conn_pg(c);
+	char		name[16];
+
+	snprintf(name, sizeof(name), "gw%d", st->slot);
+	if (!gw_conn_is_prepared(c, st->slot) && PQsendPrepare(pg, name, st->sql, st->nparams, NULL))
+	{
+		sent[(*nsent)++] = step - 1;
+		prepared_now[step - 1] = st->slot + 1;
+	}
+	if (PQsendQueryPrepared(pg, name, st->nparams, values, lengths, formats, binary_result))
+		sent[(*nsent)++] = step;
+}
+
 /*
- * Send BEGIN, SET LOCAL ROLE, the JWT claims, the statement's preparation
- * (once per connection), the call and COMMIT in one libpq pipeline (one network round trip), and collect the results.
- * Returns the step that failed (its result in *failed), STEP_COUNT on
- * success (the call's result in *out), or -1 when the connection broke.
+ * Send the prelude (the statement timeout and the role, set_config(...,
+ * true): local to the transaction), a session's role, the JWT claims, the
+ * request's context and the call, each a statement prepared once per
+ * connection, in one libpq pipeline ending in one Sync: one network round
+ * trip and one transaction, PostgreSQL's implicit one, which the Sync
+ * commits (or rolls back when a step failed: the steps after it are
+ * skipped).  No BEGIN and COMMIT, nothing parsed per request: a request is
+ * three statements (prelude, context, call) where it was six.  Returns the
+ * step that failed (a preparation counts as its statement's step; its result
+ * in *failed), STEP_COUNT on success (the call's result in *out), or -1 when
+ * the connection broke.
  */
 static int
 pipeline(gw_conn *c, const gw_statement *stmt, const gw_auth *auth, const char *const *values,
@@ -95,84 +109,49 @@ pipeline(gw_conn *c, const gw_statement *stmt, const gw_auth *auth, const char *
 		 PGresult **out, PGresult **failed)
 {
 	PGconn	   *pg = gw_conn_pg(c);
-	char		name[16];
-	char	   *role_sql = NULL;
+	char		timeout[16];
+	const char *role;
 	int			sent[STEP_COUNT];	/* each step is sent at most once */
+	int			prepared_now[STEP_COUNT] = {0};	/* slot + 1 of what a preparation step prepares */
 	int			nsent = 0;
 	int			failed_step = STEP_COUNT;
-	int			need_prepare = !gw_conn_is_prepared(c, stmt->slot);
 
 	*out = *failed = NULL;
-	snprintf(name, sizeof(name), "gw%d", stmt->slot);
-	if (auth->role)
-	{
-		char	   *ident = PQescapeIdentifier(pg, auth->role, strlen(auth->role));
-
-		if (ident == NULL || asprintf(&role_sql, "SET LOCAL ROLE %s", ident) < 0)
-			role_sql = NULL;
-		PQfreemem(ident);
-		if (role_sql == NULL)
-			return -1;
-	}
+	snprintf(timeout, sizeof(timeout), "%d", timeout_ms > 0 ? timeout_ms : 0);
+	/* the request's role; a Basic login acts as itself, whatever its defaults say (ALTER ROLE ... SET role) */
+	role = auth->role ? auth->role : auth->basic_user ? "none" : NULL;
 	if (PQenterPipelineMode(pg) != 1)
-	{
-		free(role_sql);
 		return -1;
-	}
-	if (PQsendQueryParams(pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
-		sent[nsent++] = STEP_BEGIN;
-	if (timeout_ms > 0)
 	{
-		char		timeout[64];
+		const char *pv[2] = {timeout, role};
 
-		snprintf(timeout, sizeof(timeout), "SET LOCAL statement_timeout = %d", timeout_ms);
-		if (PQsendQueryParams(pg, timeout, 0, NULL, NULL, NULL, NULL, 0))
-			sent[nsent++] = STEP_TIMEOUT;
+		send_prepared(c, &gw_statements[ST_PRELUDE], STEP_ROLE, pv, NULL, NULL, 0, sent, &nsent, prepared_now);
 	}
-	if (role_sql && PQsendQueryParams(pg, role_sql, 0, NULL, NULL, NULL, NULL, 0))
-		sent[nsent++] = STEP_ROLE;
-	else if (auth->basic_user)
-	{
-		/* the login itself, whatever role its own defaults (ALTER ROLE ... SET role) name */
-		if (PQsendQueryParams(pg, "SET LOCAL ROLE NONE", 0, NULL, NULL, NULL, NULL, 0))
-			sent[nsent++] = STEP_ROLE;
-	}
-	else if (auth->session)
+	if (role == NULL && auth->session)
 	{
 		/* a session's role, looked up by the authenticator (28000 when the session is not valid) */
 		const char *session[1] = {auth->session};
 
-		if (PQsendQueryParams(pg, "SELECT pg_catalog.set_config('role', "
-							  "product_image.session_role($1), true)", 1, NULL, session, NULL, NULL, 0))
-			sent[nsent++] = STEP_ROLE;
+		send_prepared(c, &gw_statements[ST_SESSION_ROLE], STEP_SESSION, session, NULL, NULL, 0, sent, &nsent,
+					  prepared_now);
 	}
 	if (auth->claims)
 	{
 		const char *claims[1] = {auth->claims};
 
-		if (PQsendQueryParams(pg, "SELECT pg_catalog.set_config('request.jwt.claims', $1, true)",
-							  1, NULL, claims, NULL, NULL, 0))
-			sent[nsent++] = STEP_CLAIMS;
+		send_prepared(c, &gw_statements[ST_CLAIMS], STEP_CLAIMS, claims, NULL, NULL, 0, sent, &nsent,
+					  prepared_now);
 	}
 	if (auth->headers || auth->timezone)
 	{
 		/* request.headers as PostgREST sets it; SO-TimeZone (22023 for a zone PostgreSQL does not know) */
 		const char *context[2] = {auth->headers, auth->timezone};
 
-		if (PQsendQueryParams(pg, "SELECT pg_catalog.set_config('request.headers', coalesce($1, ''), true), "
-							  "pg_catalog.set_config('TimeZone', coalesce($2, "
-							  "pg_catalog.current_setting('TimeZone')), true)",
-							  2, NULL, context, NULL, NULL, 0))
-			sent[nsent++] = STEP_CONTEXT;
+		send_prepared(c, &gw_statements[ST_CONTEXT], STEP_CONTEXT, context, NULL, NULL, 0, sent, &nsent,
+					  prepared_now);
 	}
 	/* prepared as the request's role: the names resolve with its rights */
-	if (need_prepare && PQsendPrepare(pg, name, stmt->sql, stmt->nparams, NULL))
-		sent[nsent++] = STEP_PREPARE;
-	if (PQsendQueryPrepared(pg, name, stmt->nparams, values, lengths, formats, binary_result))
-		sent[nsent++] = STEP_CALL;
-	if (PQsendQueryParams(pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
-		sent[nsent++] = STEP_COMMIT;
-	free(role_sql);
+	send_prepared(c, stmt, STEP_CALL, values, lengths, formats, binary_result, sent, &nsent, prepared_now);
 	if (PQpipelineSync(pg) != 1)
 	{
 		PQexitPipelineMode(pg);
@@ -216,6 +195,16 @@ pipeline(gw_conn *c, const gw_statement *stmt, const gw_auth *auth, const char *
 			PQclear(res);
 			break;
 		}
+		/*
+		 * An error at the Sync is the implicit COMMIT's (a serialization
+		 * failure, a deferred constraint): the call did not take.
+		 */
+		if (PQresultStatus(res) == PGRES_FATAL_ERROR && failed_step == STEP_COUNT)
+		{
+			failed_step = STEP_CALL;
+			*failed = res;
+			continue;
+		}
 		PQclear(res);
 	}
 	PQexitPipelineMode(pg);
@@ -226,8 +215,13 @@ pipeline(gw_conn *c, const gw_statement *stmt, const gw_auth *auth, const char *
 		*out = *failed = NULL;
 		return -1;
 	}
-	if (need_prepare && (failed_step == STEP_COUNT || failed_step > STEP_PREPARE))
-		gw_conn_set_prepared(c, stmt->slot);
+	/* a preparation before the failed step (or with none failed) took: this connection has it */
+	for (int i = 0; i < STEP_COUNT; i++)
+		if (prepared_now[i] && i < failed_step)
+			gw_conn_set_prepared(c, prepared_now[i] - 1);
+	/* a failed preparation counts as its statement's step */
+	if (failed_step < STEP_COUNT && prepared_now[failed_step])
+		failed_step++;
 	if (failed_step != STEP_COUNT)
 	{
 		PQclear(*out);
@@ -240,12 +234,30 @@ int
 gw_call_timeout(const gw_statement *st, const gw_auth *auth, const char *const *values, const int *lengths,
 			const int *formats, int binary_result, int timeout_ms, PGresult **out, gw_error *err)
 {
-	int32_t		product_id = (st->nparams > 0 && values[0]) ? atoi(values[0]) : 0;
+	int32_t		product_id = (st->access != GW_NEUTRAL && st->nparams > 0 && values[0]) ? atoi(values[0]) : 0;
 	int			tried_replica = 0;
+	int			target = GW_TARGET_PRIMARY;
+	char		location[1024];
+
+	/*
+	 * The fast path: a statement of one product ($1), as the authenticator
+	 * acting for a role (anonymous or a Bearer token), goes to the
+	 * product's partition.  A Basic login (its own connection) and a
+	 * session (the sessions live on --db-uri) go through --db-uri.
+	 */
+	if (st->access != GW_NEUTRAL && st->nparams > 0 && values[0] && auth->basic_user == NULL &&
+		auth->session == NULL)
+	{
+		int			k = gw_partition_of(product_id, location, sizeof(location));
+
+		if (k >= 0)
+			target = GW_TARGET_PARTITION + k;
+	}
 
 	for (int attempt = 0; attempt < 2; attempt++)
 	{
-		gw_conn    *c = gw_replica_acquire(st, auth, product_id, &tried_replica, err);
+		gw_conn    *c = gw_replica_acquire(st, auth, product_id, &tried_replica, target,
+										   target >= GW_TARGET_PARTITION ? location : NULL, err);
 		PGconn	   *pg;
 		PGresult   *res = NULL,
 				   *bad = NULL;
@@ -253,7 +265,11 @@ gw_call_timeout(const gw_statement *st, const gw_auth *auth, const char *const *
 		int			step;
 
 		if (c == NULL)
+		{
+			if (target >= GW_TARGET_PARTITION)
+				gw_partition_unreachable();
 			return -1;
+		}
 		pg = gw_conn_pg(c);
 		step = pipeline(c, st, auth, values, lengths, formats, binary_result, timeout_ms,
 						&res, &bad);
@@ -271,6 +287,8 @@ gw_call_timeout(const gw_statement *st, const gw_auth *auth, const char *const *
 
 			if (!gw.quiet)
 				fprintf(stderr, "gateway: pipeline failed: %s", PQerrorMessage(pg));
+			if (gw_conn_target(c) >= GW_TARGET_PARTITION)
+				gw_partition_unreachable();
 			gw_pool_release(c, 1);
 			/* a lost replica: the primary answers, and the retry is not spent */
 			if (attempt == 0 || was_replica)
@@ -283,8 +301,7 @@ gw_call_timeout(const gw_statement *st, const gw_auth *auth, const char *const *
 			gw_error_set(err, 503, "08006", "the database is unavailable", NULL, "Retry later.");
 			return -1;
 		}
-		/* a failed step leaves the transaction aborted: end it */
-		exec_simple(pg, "ROLLBACK", NULL);
+		/* (the Sync rolled the failed transaction back) */
 		state = PQresultErrorField(bad, PG_DIAG_SQLSTATE);
 		if (attempt == 0 && state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0))
 		{
@@ -294,9 +311,9 @@ gw_call_timeout(const gw_statement *st, const gw_auth *auth, const char *const *
 		}
 		error_from_result(bad, pg, auth->had_credentials, err);
 		/* the role itself was refused: that is an authentication failure */
-		if (step == STEP_ROLE && err->status != 503 && strcmp(err->code, "28000") == 0 && auth->session)
+		if (step == STEP_SESSION && err->status != 503 && strcmp(err->code, "28000") == 0)
 			err->status = 401;	/* the session's own message: not valid, expired, or ended */
-		else if (step == STEP_ROLE && err->status != 503)
+		else if ((step == STEP_ROLE || step == STEP_SESSION) && err->status != 503)
 		{
 			char		code[sizeof(err->code)];
 

@@ -29,6 +29,7 @@ typedef enum gw_statement_id
 {
 	ST_SAVE, ST_SAVE_IF, ST_GET_IMAGE, ST_GET_PART, ST_DELETE, ST_DELETE_IF,
 	ST_INFO, ST_PUT_INFO, ST_PUT_INFO_IF, ST_SESSION_OPEN, ST_SESSION_CLOSE, ST_WHOAMI, ST_HEALTH, ST_MAY_CALL,
+	ST_PRELUDE, ST_SESSION_ROLE, ST_CLAIMS, ST_CONTEXT,
 	ST_COUNT
 } gw_statement_id;
 
@@ -50,10 +51,23 @@ extern int	gw_call(const gw_statement *st, const gw_auth *auth, const char *cons
 
 /* ---- replica routing (replica.c) ---- */
 
-/* A connection for this statement: the replica for reads when it is fit, else the primary. */
+/*
+ * A connection for this statement: the replica for reads when it is fit,
+ * else the primary, which is target (GW_TARGET_PRIMARY, or a partition at
+ * location: the fast path).
+ */
 extern gw_conn *gw_replica_acquire(const gw_statement *st, const gw_auth *auth, int32_t product_id,
-								   int *tried_replica, gw_error *err);
+								   int *tried_replica, int target, const char *location, gw_error *err);
 /* A write committed: the product's reads go to the primary for --read-own-writes. */
 extern void gw_replica_note_write(int32_t product_id);
+
+/* ---- the fast path past a PL/Proxy node (partitions.c) ---- */
+
+/* Start keeping the partition map (with --fast-path): 0, or -1. */
+extern int	gw_partitions_start(void);
+/* The partition of a product and its location (connection string), or -1: go through --db-uri. */
+extern int	gw_partition_of(int32_t product_id, char *location, size_t size);
+/* A partition could not be reached: read the map again now. */
+extern void gw_partition_unreachable(void);
 
 #endif							/* PI_GATEWAY_CALL_H */

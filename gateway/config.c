@@ -24,6 +24,7 @@ gw_config	gw = {
 	.statement_timeout_ms = 30000,
 	.render_slots = 0,
 	.stream_slice = 256 * 1024,
+	.fast_path = 1,
 	.max_held_bytes = 256L * 1024 * 1024,
 	.rendition_max_age = 0,
 	.read_max_lag_ms = 5000,

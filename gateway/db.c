@@ -3,7 +3,10 @@
  *		A small libpq connection pool.  Entries belong to the authenticator
  *		(--db-uri) or to one Basic-auth user; a Basic entry is reused only for
  *		the same user and the same password, so PostgreSQL stays the judge of
- *		every password.  Waiting for a free entry is bounded.
+ *		every password.  An entry is connected to a target: the primary
+ *		(--db-uri), the replica (--read-db-uri), or a partition behind a
+ *		PL/Proxy node (its location from the proxy's partition map, with the
+ *		authenticator's own credentials).  Waiting for a free entry is bounded.
  */
 #include "gateway.h"
 
@@ -22,7 +25,8 @@ struct gw_conn
 	char	   *user;			/* NULL: authenticator */
 	char	   *password;
 	int			in_use;
-	int			replica;		/* connected to --read-db-uri */
+	int			target;			/* GW_TARGET_PRIMARY, _REPLICA, or _PARTITION + k */
+	char	   *location;		/* a partition's connection string, as the map had it */
 	uint32_t	prepared;		/* bit n: statement n prepared here */
 };
 
@@ -46,8 +50,9 @@ entry_close(gw_conn *c)
 		PQfinish(c->pg);
 	free(c->user);
 	free(c->password);
+	free(c->location);
 	c->pg = NULL;
-	c->user = c->password = NULL;
+	c->user = c->password = c->location = NULL;
 	c->prepared = 0;
 }
 
@@ -194,21 +199,134 @@ basic_role_allowed(PGconn *pg)
 }
 
 /* Open a connection; on failure fill err (401 for a bad login, else 503). */
-static PGconn *
-connect_as(const char *user, const char *password, int replica, gw_error *err)
+/*
+ * The authenticator's parameters at a partition: --db-uri's (credentials,
+ * TLS settings, timeouts) but its place, then the partition's place and
+ * settings from the map (never a credential: the gateway logs in as
+ * itself), UTF-8 and our application name.  0, or -1.
+ */
+static int
+partition_params(const char *location, const char ***keys_out, const char ***vals_out,
+				 PQconninfoOption **base_out, PQconninfoOption **loc_out)
 {
-	const char *uri = replica ? gw.read_db_uri : gw.db_uri;
-	PGconn	   *pg;
+	PQconninfoOption *base = PQconninfoParse(gw.db_uri, NULL);
+	PQconninfoOption *loc = PQconninfoParse(location, NULL);
+	const char **keys,
+			  **vals;
+	int			n = 0,
+				k = 0;
 
-	if (user == NULL)
+	if (base == NULL || loc == NULL)
+	{
+		PQconninfoFree(base);
+		PQconninfoFree(loc);
+		return -1;
+	}
+	for (PQconninfoOption *o = base; o->keyword; o++)
+		n++;
+	keys = calloc(2 * n + 3, sizeof(char *));
+	vals = calloc(2 * n + 3, sizeof(char *));
+	if (keys == NULL || vals == NULL)
+	{
+		free(keys);
+		free(vals);
+		PQconninfoFree(base);
+		PQconninfoFree(loc);
+		return -1;
+	}
+#define PLACE(kw) (strcmp(kw, "host") == 0 || strcmp(kw, "hostaddr") == 0 || strcmp(kw, "port") == 0 || \
+					strcmp(kw, "dbname") == 0)
+#define OURS(kw) (strcmp(kw, "application_name") == 0 || strcmp(kw, "client_encoding") == 0)
+#define CREDENTIAL(kw) (strcmp(kw, "user") == 0 || strcmp(kw, "password") == 0 || \
+						strcmp(kw, "passfile") == 0 || strncmp(kw, "ssl", 3) == 0 || \
+						strcmp(kw, "krbsrvname") == 0 || strncmp(kw, "gss", 3) == 0)
+	for (PQconninfoOption *o = base; o->keyword; o++)
+		if (o->val && o->val[0] && !PLACE(o->keyword) && !OURS(o->keyword))
+		{
+			keys[k] = o->keyword;
+			vals[k++] = o->val;
+		}
+	for (PQconninfoOption *o = loc; o->keyword; o++)
+		if (o->val && o->val[0] && !CREDENTIAL(o->keyword) && !OURS(o->keyword))
+		{
+			keys[k] = o->keyword;
+			vals[k++] = o->val;
+		}
+#undef PLACE
+#undef OURS
+#undef CREDENTIAL
+	keys[k] = "application_name";
+	vals[k++] = "product-image-gateway";
+	keys[k] = "client_encoding";
+	vals[k++] = "UTF8";
+	*keys_out = keys;
+	*vals_out = vals;
+	*base_out = base;
+	*loc_out = loc;
+	return 0;
+}
+
+/*
+ * The authenticator's connection at a target; NULL with err (503) when it
+ * cannot be had.  location: a partition's place, or NULL.
+ */
+PGconn *
+gw_connect_authenticator(int target, const char *location, gw_error *err)
+{
+	PGconn	   *pg = NULL;
+
+	if (target >= GW_TARGET_PARTITION)
+	{
+		const char **keys = NULL,
+				  **vals = NULL;
+		PQconninfoOption *base = NULL,
+				   *loc = NULL;
+
+		if (location == NULL || partition_params(location, &keys, &vals, &base, &loc) != 0)
+		{
+			gw_error_set(err, 503, "08006", "the partition for this product is unavailable", NULL, "Retry later.");
+			return NULL;
+		}
+		pg = PQconnectdbParams(keys, vals, 0);
+		free(keys);
+		free(vals);
+		PQconninfoFree(base);
+		PQconninfoFree(loc);
+	}
+	else
 	{
 		/* UTF-8 whatever a role's defaults say: our bodies say charset=utf-8 */
 		const char *keys[4] = {"dbname", "application_name", "client_encoding", NULL};
-		const char *vals[4] = {uri, "product-image-gateway", "UTF8", NULL};
+		const char *vals[4] = {target == GW_TARGET_REPLICA ? gw.read_db_uri : gw.db_uri,
+		"product-image-gateway", "UTF8", NULL};
 
 		pg = PQconnectdbParams(keys, vals, 1);
 	}
+	if (pg && PQstatus(pg) == CONNECTION_OK)
+	{
+		PQsetNoticeProcessor(pg, log_notice, NULL);
+		return pg;
+	}
+	if (!gw.quiet)
+		fprintf(stderr, "gateway: cannot connect to the %s: %s",
+				target >= GW_TARGET_PARTITION ? "partition" : "database",
+				pg ? PQerrorMessage(pg) : "out of memory\n");
+	if (target >= GW_TARGET_PARTITION)
+		gw_error_set(err, 503, "08006", "the partition for this product is unavailable", NULL, "Retry later.");
 	else
+		gw_error_set(err, 503, "08006", "the database is unavailable", NULL, NULL);
+	PQfinish(pg);
+	return NULL;
+}
+
+static PGconn *
+connect_as(const char *user, const char *password, int target, const char *location, gw_error *err)
+{
+	const char *uri = target == GW_TARGET_REPLICA ? gw.read_db_uri : gw.db_uri;
+	PGconn	   *pg;
+
+	if (user == NULL)
+		return gw_connect_authenticator(target, location, err);
 	{
 		const char **keys = NULL,
 				  **vals = NULL;
@@ -289,8 +407,15 @@ entry_give_back(gw_conn *c)
 	pthread_mutex_unlock(&pool_lock);
 }
 
+static int
+same_place(const gw_conn *e, int target, const char *location)
+{
+	return e->target == target && same(e->location, location);
+}
+
 gw_conn *
-gw_pool_acquire(const char *user, const char *password, int replica, gw_error *err)
+gw_pool_acquire_at(const char *user, const char *password, int target, const char *location,
+				   gw_error *err)
 {
 	struct timespec deadline;
 	gw_conn    *c = NULL;
@@ -310,7 +435,7 @@ gw_pool_acquire(const char *user, const char *password, int replica, gw_error *e
 
 			if (e->in_use)
 				continue;
-			if (e->pg && same(e->user, user) && same(e->password, password) && e->replica == replica)
+			if (e->pg && same(e->user, user) && same(e->password, password) && same_place(e, target, location))
 				c = e;
 			else if (e->pg == NULL && empty == NULL)
 				empty = e;
@@ -334,12 +459,12 @@ gw_pool_acquire(const char *user, const char *password, int replica, gw_error *e
 
 	/* reuse only a live connection of the same login */
 	if (c->pg && (!same(c->user, user) || !same(c->password, password) ||
-				  c->replica != replica || PQstatus(c->pg) != CONNECTION_OK))
+				  !same_place(c, target, location) || PQstatus(c->pg) != CONNECTION_OK))
 		entry_close(c);
 	if (c->pg == NULL)
 	{
-		c->replica = replica;
-		c->pg = connect_as(user, password, replica, err);
+		c->target = target;
+		c->pg = connect_as(user, password, target, location, err);
 		if (c->pg == NULL)
 		{
 			/* a refused login or a failed connect: the idle entries stay */
@@ -348,8 +473,15 @@ gw_pool_acquire(const char *user, const char *password, int replica, gw_error *e
 		}
 		c->user = user ? strdup(user) : NULL;
 		c->password = password ? strdup(password) : NULL;
+		c->location = location ? strdup(location) : NULL;
 	}
 	return c;
+}
+
+gw_conn *
+gw_pool_acquire(const char *user, const char *password, int replica, gw_error *err)
+{
+	return gw_pool_acquire_at(user, password, replica ? GW_TARGET_REPLICA : GW_TARGET_PRIMARY, NULL, err);
 }
 
 void
@@ -371,7 +503,7 @@ gw_pool_release(gw_conn *c, int broken)
 	/* what broke one connection (a server restart) broke the idle ones too */
 	if (broken)
 		for (int i = 0; i < pool_n; i++)
-			if (!pool[i].in_use && &pool[i] != c && pool[i].replica == c->replica)
+			if (!pool[i].in_use && &pool[i] != c && same_place(&pool[i], c->target, c->location))
 				entry_close(&pool[i]);
 	c->in_use = 0;
 	pthread_cond_signal(&pool_free);
@@ -387,7 +519,13 @@ gw_conn_pg(gw_conn *c)
 int
 gw_conn_is_replica(gw_conn *c)
 {
-	return c->replica;
+	return c->target == GW_TARGET_REPLICA;
+}
+
+int
+gw_conn_target(gw_conn *c)
+{
+	return c->target;
 }
 
 int

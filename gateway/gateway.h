@@ -40,6 +40,7 @@ typedef struct gw_config
 	const char *app_tokens_file;	/* --app-tokens, or NULL */
 	const char *locale_dir;		/* message catalogs, or NULL: beside the executable */
 	const char *hosts;			/* Host names served ("*": any), or NULL: by the listen address */
+	int			fast_path;		/* behind a PL/Proxy node: requests go straight to their partition */
 	int			quiet;			/* no request log (the fuzz target) */
 } gw_config;
 
@@ -210,7 +211,17 @@ extern void gw_pool_shutdown(void);
 /* user/password NULL: the authenticator from --db-uri; else a Basic login. */
 extern gw_conn *gw_pool_acquire(const char *user, const char *password, int replica,
 								 gw_error *err);
+/* Where a connection goes: the primary, the replica, or partition k (GW_TARGET_PARTITION + k). */
+#define GW_TARGET_PRIMARY	0
+#define GW_TARGET_REPLICA	1
+#define GW_TARGET_PARTITION 2
+/* The same at a target; a partition's location is its connection string from the map. */
+extern gw_conn *gw_pool_acquire_at(const char *user, const char *password, int target,
+								   const char *location, gw_error *err);
+/* The authenticator's own connection at a target (not pooled): NULL with err (503). */
+extern PGconn *gw_connect_authenticator(int target, const char *location, gw_error *err);
 extern int	gw_conn_is_replica(gw_conn *c);
+extern int	gw_conn_target(gw_conn *c);
 extern void gw_pool_release(gw_conn *c, int broken);
 extern PGconn *gw_conn_pg(gw_conn *c);
 /* Which statements (by their slot, below GW_MAX_STATEMENTS) are prepared on this connection. */

@@ -5,6 +5,7 @@
  */
 #include "gateway.h"
 #include "lifecycle.h"
+#include "call.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -103,6 +104,9 @@ static const opt_def options[] = {
 	{"hosts", "PRODUCT_IMAGE_HOSTS", "NAMES", OPT_TEXT_OR_NONE, &gw.hosts, 0, 0,
 	"Host names requests may name, comma-separated, or * (the loopback names when listening on "
 	"loopback, else *): a page of another name reaching us (DNS rebinding) gets 421"},
+	{"fast-path", "PRODUCT_IMAGE_FAST_PATH", "0|1", OPT_INT, &gw.fast_path, 0, 1,
+	"when --db-uri is a PL/Proxy node, send requests with a product id straight to its partition, "
+	"learning the partition map from the proxy; 0: always through the proxy (1)"},
 	{"read-db-uri", "PRODUCT_IMAGE_READ_DB_URI", "URI", OPT_TEXT_OR_NONE, &gw.read_db_uri, 0, 0,
 	"a streaming replica for GET routes; the primary serves them when it is down or behind"},
 	{"read-max-lag", "PRODUCT_IMAGE_READ_MAX_LAG", "MS", OPT_INT, &gw.read_max_lag_ms, 0, INT_MAX,
@@ -339,7 +343,7 @@ main(int argc, char **argv)
 	if (addr == NULL)
 		return 2;
 	ipv6 = addr->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0;
-	if (gw_pool_init() != 0)
+	if (gw_pool_init() != 0 || gw_partitions_start() != 0)
 		return 1;
 
 	/* every thread inherits the blocked signals; main waits for them */

@@ -68,7 +68,8 @@ replica_fresh(PGconn *pg)
 
 /* A connection for this statement: the replica for reads when it is fit, else the primary. */
 gw_conn *
-gw_replica_acquire(const gw_statement *st, const gw_auth *auth, int32_t product_id, int *tried_replica, gw_error *err)
+gw_replica_acquire(const gw_statement *st, const gw_auth *auth, int32_t product_id, int *tried_replica,
+				   int target, const char *location, gw_error *err)
 {
 	if (gw.read_db_uri && st->access == GW_READS && auth->session == NULL && !*tried_replica && !written_recently(product_id))
 	{
@@ -82,6 +83,6 @@ gw_replica_acquire(const gw_statement *st, const gw_auth *auth, int32_t product_
 		if (c != NULL)
 			gw_pool_release(c, PQstatus(gw_conn_pg(c)) != CONNECTION_OK);
 	}
-	return gw_pool_acquire(auth->basic_user, auth->basic_password, 0, err);
+	return gw_pool_acquire_at(auth->basic_user, auth->basic_password, target, location, err);
 }
 

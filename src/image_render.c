@@ -306,7 +306,15 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
 	if (etag_only)
 		;
 	else if (!WantsRendition(a))
-		result = PiCopyOut(src);
+	{
+		/*
+		 * The stored value as it is (a TOAST pointer, out of SPI): the row
+		 * this function returns inlines it (HeapTupleGetDatum), one copy
+		 * straight from the TOAST table, where a copy here would be one
+		 * more of the whole image.
+		 */
+		result = (bytea *) DatumGetPointer(SPI_datumTransfer(src, false, -1));
+	}
 	else
 	{
 		bool		cached = sha != NULL && pi_rendition_cache;
@@ -326,7 +334,7 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
 				PiCachePut(&k, result, width, height);
 		}
 	}
-	if (result != NULL)
+	if (result != NULL && WantsRendition(a))
 		size = (int64) VARSIZE_ANY_EXHDR(result);
 	ans->values[ANS_IMAGE] = PointerGetDatum(result);
 	ans->values[ANS_MIME_TYPE] = TextOut(pi_format_mime(out));
@@ -534,15 +542,24 @@ GetRendition(FunctionCallInfo fcinfo, bool etag_only, bool modified, Answer *ans
 Datum
 product_get_image_rendition(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc;
+	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
 	Answer		ans;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	if (tupdesc->natts != ANS_COUNT && tupdesc->natts != ANS_MODIFIED)
-		elog(ERROR, "product_get_image_rendition returns %d columns, expected %d",
-			 tupdesc->natts, ANS_COUNT);
-	tupdesc = BlessTupleDesc(tupdesc);
+	/* the row type, blessed once per call site (a catalog lookup each time costs a tenth of a read) */
+	if (tupdesc == NULL)
+	{
+		MemoryContext old;
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		if (tupdesc->natts != ANS_COUNT && tupdesc->natts != ANS_MODIFIED)
+			elog(ERROR, "product_get_image_rendition returns %d columns, expected %d",
+				 tupdesc->natts, ANS_COUNT);
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = tupdesc;
+	}
 	GetRendition(fcinfo, false, tupdesc->natts == ANS_COUNT, &ans);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, ans.values, ans.nulls)));
 }

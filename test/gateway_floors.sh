@@ -7,7 +7,8 @@
 #   7 res_*.c, resources.h               one file per resource: its handlers
 #   6 reply.c, intake.c, request.h       sending answers; reading bodies
 #   5 call.c                             the database call (the pipelined transaction)
-#   4 statements.c, replica.c, call.h    statements as data; read replica routing
+#   4 statements.c, replica.c,           statements as data; read replica routing;
+#     partitions.c, call.h               the partition map (the fast path past a proxy)
 #   3 auth.c                             JWT, Basic
 #   2 db.c                               the connection pool
 #   1 error.c, i18n.c, session.c         the SQLSTATE table, error bodies; languages; session tokens
@@ -29,7 +30,7 @@ floor() {
         error.[co] | i18n.[co] | session.[co]) echo 1 ;;
         db.[co]) echo 2 ;;
         auth.[co]) echo 3 ;;
-        statements.[co] | replica.[co] | call.h) echo 4 ;;
+        statements.[co] | replica.[co] | partitions.[co] | call.h) echo 4 ;;
         call.[co]) echo 5 ;;
         reply.[co] | intake.[co] | request.h) echo 6 ;;
         res_*.[co] | resources.h) echo 7 ;;

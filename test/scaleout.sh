@@ -21,6 +21,18 @@ if [ -n "${PI_SCALEOUT_RESHARD:-}" ]; then
     sql $P "SET ROLE pi_writer; SELECT product_image.product_save_image(5, img) FROM fixture WHERE name = 'progressive.jpg'" >/dev/null
     before=$(sql $P "SET ROLE pi_writer; SELECT string_agg(i || ':' || (product_image.product_get_image_info(i)->>'Sha256'), ' ' ORDER BY i)
                      FROM generate_series(1, 16) i")
+    # a fast-path gateway, running throughout: it must follow the new map without a restart
+    G=$((GWPORT + 5))
+    start_gateway_uri $G "$TMP/gw.log" "$(dburi $P)" --anon-role pi_writer
+    http_shas() {  # every product's Sha256 as the fast-path gateway reads its ImageInfo
+        local i out=""
+        for i in $(seq 1 16); do
+            curl -s "$(url $G $i ImageInfo)" > "$TMP/info"
+            out="$out $i:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("Sha256"))' "$TMP/info" 2>/dev/null)"
+        done
+        echo "${out# }"
+    }
+    check reshard_http_before "$(http_shas)" "$before"
     for k in 0 1; do
         old=$((P0 + k)) new=$((P0 + k + 2 + 1))  # p2, p3 on BASE + 4, BASE + 5
         make_standby "p$((k + 2))" $old $new || exit 1
@@ -34,6 +46,16 @@ if [ -n "${PI_SCALEOUT_RESHARD:-}" ]; then
     after=$(sql $P "SET ROLE pi_writer; SELECT string_agg(i || ':' || (product_image.product_get_image_info(i)->>'Sha256'), ' ' ORDER BY i)
                     FROM generate_series(1, 16) i")
     check reshard_every_image_readable "$after" "$before"
+    # the fast-path gateway reads the new map within a few seconds, no restart
+    for _ in $(seq 50); do
+        got=$(http_shas)
+        [ "$got" = "$before" ] && break
+        sleep 0.2
+    done
+    check reshard_http_every_image_readable "$got" "$before"
+    for port in $((BASE + 4)) $((BASE + 5)); do
+        check "reshard_http_fast_path_on_$port" "$(sql $port "SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = 'product-image-gateway'")" t
+    done
     for k in 0 1 2 3; do
         port=$((k < 2 ? P0 + k : BASE + k + 2))
         check "reshard_p${k}_only_its_products" "$(sql $port "SELECT count(*) || ' ' || bool_and(product_id & 3 = $k) FROM product_image.blob")" "4 true"
@@ -108,37 +130,104 @@ check partition_fixed "$(sql $P0 "SELECT product_image.configure_partition(1, 2)
 check partition_same "$(sql $P0 "SELECT product_image.configure_partition(0, 2)")" ""
 check partition_not_power_of_two "$(sql $P0 "SELECT product_image.configure_partition(0, 3)")" "ERROR 22023 partition 0 of 3 is not valid"
 
-# ---- the HTTP contract through the proxy ----
-G=$GWPORT
-start_gateway_uri $G "$TMP/gw.log" "$(dburi $P)" --anon-role pi_writer \
-    --session-secret 0123456789abcdef0123456789abcdef-scaleout
+# ---- the HTTP contract, through the proxy and by the fast path ----
+# G learns the partition map from the proxy and sends each product's
+# requests straight to its partition (--fast-path, the default); X is the
+# same gateway with --fast-path 0, every request through the proxy.  Both
+# must answer alike.
+G=$GWPORT X=$((GWPORT + 4))
+SECRET=0123456789abcdef0123456789abcdef-scaleout
+start_gateway_uri $G "$TMP/gw.log" "$(dburi $P)" --anon-role pi_writer --session-secret "$SECRET" --jwt-secret "$SECRET"
+start_gateway_uri $X "$TMP/gwx.log" "$(dburi $P)" --anon-role pi_writer --session-secret "$SECRET" --jwt-secret "$SECRET" \
+    --fast-path 0
 code() { curl -s -o "$TMP/body" -w '%{http_code}' "$@"; }
-# what a proxy node lacks is 501, not a refused login nor a 500: sessions, ImageInfo's If-Match
-check http_proxy_no_sessions "$(code -H 'Content-Type: application/json' \
-    -d '{"username":"pi_authenticator","password":"auth-secret"}' "http://127.0.0.1:$G/api/v1/Session")" 501
-check http_proxy_no_info_if_match "$(code -X PUT -H 'If-Match: *' -d '{}' "$(url $G 10 ImageInfo)")" 501
-check http_put_even "$(code -X PUT --data-binary @"$FX/rgb.jpg" -H 'Content-Type: image/jpeg' "$(url $G 10 Image)")" 200
-check http_put_odd "$(code -X PUT --data-binary @"$FX/rgb.jpg" -H 'Content-Type: image/jpeg' "$(url $G 11 Image)")" 200
-check http_get "$(code "$(url $G 11 Image)")" 200
-cmp -s "$TMP/body" "$FX/rgb.jpg" && ok || bad "http_get: not the saved bytes"
-check http_rendition "$(code "$(url $G 11 Image)?w=8&type=png")" 200
-check http_info "$(code -H 'Accept: application/xml' "$(url $G 10 ImageInfo)")" 200
-check http_415 "$(code -X PUT --data-binary @"$FX/not_image.bmp" -H 'Content-Type: application/octet-stream' "$(url $G 11 Image)")" 415
-grep -q '"message":"unsupported image format"' "$TMP/body" && ! grep -q 'REMOTE' "$TMP/body" && ok ||
-    bad "http_415: error body not as on one node: $(cat "$TMP/body")"
-check http_missing_404 "$(code -X PUT --data-binary @"$FX/rgb.png" -H 'Content-Type: image/png' "$(url $G 1001 Image)")" 404
-grep -q '"message":"product 1001 does not exist"' "$TMP/body" && ok || bad "http_missing_404: body $(cat "$TMP/body")"
-check http_delete "$(code -X DELETE "$(url $G 10 Image)")" 204
+TENANT=$(python3 "$ROOT/test/jwt.py" "$SECRET" '{"role":"pi_tenant"}')
+# the fast path's connections: the authenticator's on a partition
+gw_on() { sql "$1" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'product-image-gateway' AND usename = 'pi_authenticator'"; }
+for gwp in $G $X; do
+    n=$([ $gwp = $G ] && echo fast || echo proxy)
+    # the sessions live on --db-uri (a proxy node lacks them: 501), on both paths
+    check "http_${n}_no_sessions" "$(code -H 'Content-Type: application/json' \
+        -d '{"username":"pi_authenticator","password":"auth-secret"}' "http://127.0.0.1:$gwp/api/v1/Session")" 501
+    check "http_${n}_put_even" "$(code -X PUT --data-binary @"$FX/rgb.jpg" -H 'Content-Type: image/jpeg' "$(url $gwp 10 Image)")" 200
+    check "http_${n}_put_odd" "$(code -X PUT --data-binary @"$FX/rgb.jpg" -H 'Content-Type: image/jpeg' "$(url $gwp 11 Image)")" 200
+    check "http_${n}_get" "$(code "$(url $gwp 11 Image)")" 200
+    cmp -s "$TMP/body" "$FX/rgb.jpg" && ok || bad "http_${n}_get: not the saved bytes"
+    check "http_${n}_rendition" "$(code "$(url $gwp 11 Image)?w=8&type=png")" 200
+    check "http_${n}_rendition_avif" "$(code -H 'Accept: image/avif,image/webp,*/*' "$(url $gwp 11 Image)?w=8")" 200
+    grep -q "ftypavif" "$TMP/body" && ok || bad "http_${n}_rendition_avif: not an AVIF"
+    check "http_${n}_info" "$(code -H 'Accept: application/xml' "$(url $gwp 10 ImageInfo)")" 200
+    check "http_${n}_created_by" "$(code "$(url $gwp 10 ImageInfo)")" 200
+    grep -Eq '"CreatedBy": ?"pi_writer"' "$TMP/body" && ok || bad "http_${n}_created_by: $(cat "$TMP/body")"
+    check "http_${n}_415" "$(code -X PUT --data-binary @"$FX/not_image.bmp" -H 'Content-Type: application/octet-stream' "$(url $gwp 11 Image)")" 415
+    grep -q '"message":"unsupported image format"' "$TMP/body" && ! grep -q 'REMOTE' "$TMP/body" && ok ||
+        bad "http_${n}_415: error body not as on one node: $(cat "$TMP/body")"
+    check "http_${n}_missing_404" "$(code -X PUT --data-binary @"$FX/rgb.png" -H 'Content-Type: image/png' "$(url $gwp 1001 Image)")" 404
+    grep -q '"message":"product 1001 does not exist"' "$TMP/body" && ok || bad "http_${n}_missing_404: body $(cat "$TMP/body")"
+    # a Bearer role reaches the partition: its RLS decides (pi_tenant sees products below 40)
+    check "http_${n}_tenant_hidden" "$(code -X PUT -H "Authorization: Bearer $TENANT" --data-binary @"$FX/rgb.png" \
+        -H 'Content-Type: image/png' "$(url $gwp 41 Image)")" 404
+    check "http_${n}_tenant_visible" "$(code -X PUT -H "Authorization: Bearer $TENANT" --data-binary @"$FX/rgb.png" \
+        -H 'Content-Type: image/png' "$(url $gwp 33 Image)")" 200
+    check "http_${n}_delete" "$(code -X DELETE "$(url $gwp 10 Image)")" 204
+done
+# ImageInfo's If-Match: a partition has it (0.4.0), a proxy node does not (501)
+check http_proxy_no_info_if_match "$(code -X PUT -H 'If-Match: *' -d '{}' "$(url $X 11 ImageInfo)")" 501
+check http_fast_info_if_match "$(code -X PUT -H 'If-Match: *' -d '{"Description":"m"}' "$(url $G 11 ImageInfo)")" 200
+# large originals stream from a partition (product_get_image_part, which a proxy lacks: sent whole)
+python3 -c "
+import random, zlib, struct, sys
+w, h = 700, 500
+rnd = random.Random(7)
+raw = b''.join(b'\x00' + rnd.randbytes(w * 3) for _ in range(h))
+def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
+sys.stdout.buffer.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw, 1)) + chunk(b'IEND', b''))
+" > "$TMP/big.png"
+check http_fast_put_big "$(code -X PUT --data-binary @"$TMP/big.png" -H 'Content-Type: image/png' "$(url $G 15 Image)")" 200
+for gwp in $G $X; do
+    n=$([ $gwp = $G ] && echo fast || echo proxy)
+    check "http_${n}_get_big" "$(code "$(url $gwp 15 Image)")" 200
+    cmp -s "$TMP/body" "$TMP/big.png" && ok || bad "http_${n}_get_big: not the saved bytes"
+    check "http_${n}_range" "$(code -H 'Range: bytes=100-199' "$(url $gwp 15 Image)")" "$([ $gwp = $G ] && echo 206 || echo 200)"
+done
+# the fast path went to the partitions as the authenticator; the proxy path did not
+[ "$(gw_on $P0)" -ge 1 ] && [ "$(gw_on $P1)" -ge 1 ] && ok || bad "http_fast: no authenticator session on the partitions"
+check http_fast_log "$(grep -c 'partition map read: 2 partitions' "$TMP/gw.log")" 1
+check http_proxy_no_map "$(grep -c 'partition map' "$TMP/gwx.log")" 0
 
 # ---- a partition down, then back ----
 node p1 $P1 stop
-check down_odd_503 "$(code -X PUT --data-binary @"$FX/rgb.png" -H 'Content-Type: image/png' "$(url $G 13 Image)")" 503
-check down_odd_get_503 "$(code "$(url $G 11 Image)")" 503
-check down_even_200 "$(code -X PUT --data-binary @"$FX/rgb.png" -H 'Content-Type: image/png' "$(url $G 12 Image)")" 200
-check down_even_get_200 "$(code "$(url $G 12 ImageInfo)")" 200
+for gwp in $G $X; do
+    n=$([ $gwp = $G ] && echo fast || echo proxy)
+    check "down_${n}_odd_503" "$(code -X PUT --data-binary @"$FX/rgb.png" -H 'Content-Type: image/png' "$(url $gwp 13 Image)")" 503
+    check "down_${n}_odd_get_503" "$(code "$(url $gwp 11 Image)")" 503
+    check "down_${n}_even_200" "$(code -X PUT --data-binary @"$FX/rgb.png" -H 'Content-Type: image/png' "$(url $gwp 12 Image)")" 200
+    check "down_${n}_even_get_200" "$(code "$(url $gwp 12 ImageInfo)")" 200
+done
 node p1 $P1 start
-check healed_odd "$(code -X PUT --data-binary @"$FX/rgb.png" -H 'Content-Type: image/png' "$(url $G 13 Image)")" 200
-check healed_get "$(code "$(url $G 11 Image)")" 200
+for gwp in $G $X; do
+    n=$([ $gwp = $G ] && echo fast || echo proxy)
+    check "healed_${n}_odd" "$(code -X PUT --data-binary @"$FX/rgb.png" -H 'Content-Type: image/png' "$(url $gwp 13 Image)")" 200
+    check "healed_${n}_get" "$(code "$(url $gwp 11 Image)")" 200
+done
+
+# ---- the map follows the proxy's configuration, without a restart ----
+# partition 1 moved (here: to an address where nothing listens), then back
+until_code() {  # NAME WANT URL: the answer becomes WANT within 10 s
+    local got
+    for _ in $(seq 100); do
+        got=$(code "$3")
+        [ "$got" = "$2" ] && break
+        sleep 0.1
+    done
+    check "$1" "$got" "$2"
+}
+sql $P "ALTER SERVER product_image OPTIONS (SET p1 'host=127.0.0.1 port=$((BASE + 9)) dbname=shop connect_timeout=3')" >/dev/null
+until_code map_moved_odd_503 503 "$(url $G 11 Image)"
+check map_moved_even_200 "$(code "$(url $G 12 Image)")" 200
+sql $P "ALTER SERVER product_image OPTIONS (SET p1 'host=127.0.0.1 port=$P1 dbname=shop connect_timeout=3')" >/dev/null
+until_code map_back_odd_200 200 "$(url $G 11 Image)"
+check map_reads "$(grep -c 'partition map read: 2 partitions' "$TMP/gw.log")" 3
 
 # ---- a streaming standby of partition 0, and a gateway reading from it ----
 make_standby || exit 1

@@ -88,9 +88,13 @@ INSERT INTO product SELECT g, 'p' || g FROM generate_series(1, 60) g WHERE g & 1
 SELECT product_image.attach('product');
 SELECT product_image.configure_partition($k, 2);
 GRANT USAGE ON SCHEMA product_image TO pi_writer, pi_reader;
+-- as on one node (README): the gateway's fast path calls these on the partition
 GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea),
+                          product_image.product_save_image(integer, bytea, text, text),
                           product_image.product_put_image_info(integer, jsonb),
-                          product_image.product_delete_image(integer) TO pi_writer;
+                          product_image.product_put_image_info(integer, jsonb, text),
+                          product_image.product_delete_image(integer),
+                          product_image.product_delete_image(integer, text) TO pi_writer;
 -- which products each role may see (row-level security applies); no right on product_image's tables
 GRANT SELECT ON product TO pi_writer, pi_reader, pi_tenant;
 GRANT EXECUTE ON FUNCTION product_image.product_save_image(integer, bytea) TO pi_tenant;
