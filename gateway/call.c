@@ -72,8 +72,12 @@ enum
 	STEP_COUNT
 };
 
-/* A prepared statement's result, sent in the pipeline (prepared first when this connection has not). */
-static void
+/*
+ * A prepared statement's result, sent in the pipeline (prepared first when
+ * this connection has not): 0, or -1 when it could not be sent (then
+ * nothing after it may be: the call would run without its role).
+ */
+static int
 send_prepared(gw_conn *c, const gw_statement *st, int step, const char *const *values, const int *lengths,
 			  const int *formats, int binary_result, int *sent, int *nsent, int *prepared_now)
 {
@@ -81,24 +85,28 @@ send_prepared(gw_conn *c, const gw_statement *st, int step, const char *const *v
 	char		name[16];
 
 	snprintf(name, sizeof(name), "gw%d", st->slot);
-	if (!gw_conn_is_prepared(c, st->slot) && PQsendPrepare(pg, name, st->sql, st->nparams, NULL))
+	if (!gw_conn_is_prepared(c, st->slot))
 	{
+		if (!PQsendPrepare(pg, name, st->sql, st->nparams, NULL))
+			return -1;
 		sent[(*nsent)++] = step - 1;
 		prepared_now[step - 1] = st->slot + 1;
 	}
-	if (PQsendQueryPrepared(pg, name, st->nparams, values, lengths, formats, binary_result))
-		sent[(*nsent)++] = step;
+	if (!PQsendQueryPrepared(pg, name, st->nparams, values, lengths, formats, binary_result))
+		return -1;
+	sent[(*nsent)++] = step;
+	return 0;
 }
 
 /*
- * Send the prelude (the statement timeout and the role, set_config(...,
- * true): local to the transaction), a session's role, the JWT claims, the
- * request's context and the call, each a statement prepared once per
+ * Send the prelude (the statement timeout, the role and request.headers,
+ * set_config(..., true): local to the transaction), a session's role, the
+ * JWT claims, SO-TimeZone and the call, each a statement prepared once per
  * connection, in one libpq pipeline ending in one Sync: one network round
  * trip and one transaction, PostgreSQL's implicit one, which the Sync
  * commits (or rolls back when a step failed: the steps after it are
  * skipped).  No BEGIN and COMMIT, nothing parsed per request: a request is
- * three statements (prelude, context, call) where it was six.  Returns the
+ * two statements (prelude, call) where it was six.  Returns the
  * step that failed (a preparation counts as its statement's step; its result
  * in *failed), STEP_COUNT on success (the call's result in *out), or -1 when
  * the connection broke.
@@ -117,45 +125,40 @@ pipeline(gw_conn *c, const gw_statement *stmt, const gw_auth *auth, const char *
 	int			failed_step = STEP_COUNT;
 
 	*out = *failed = NULL;
-	snprintf(timeout, sizeof(timeout), "%d", timeout_ms > 0 ? timeout_ms : 0);
+	snprintf(timeout, sizeof(timeout), "%d", timeout_ms);
 	/* the request's role; a Basic login acts as itself, whatever its defaults say (ALTER ROLE ... SET role) */
 	role = auth->role ? auth->role : auth->basic_user ? "none" : NULL;
 	if (PQenterPipelineMode(pg) != 1)
 		return -1;
 	{
-		const char *pv[2] = {timeout, role};
-
-		send_prepared(c, &gw_statements[ST_PRELUDE], STEP_ROLE, pv, NULL, NULL, 0, sent, &nsent, prepared_now);
-	}
-	if (role == NULL && auth->session)
-	{
-		/* a session's role, looked up by the authenticator (28000 when the session is not valid) */
+		/* --statement-timeout 0: the database's own setting stands */
+		const char *pv[3] = {timeout_ms > 0 ? timeout : NULL, role, auth->headers};
 		const char *session[1] = {auth->session};
-
-		send_prepared(c, &gw_statements[ST_SESSION_ROLE], STEP_SESSION, session, NULL, NULL, 0, sent, &nsent,
-					  prepared_now);
-	}
-	if (auth->claims)
-	{
 		const char *claims[1] = {auth->claims};
+		/* SO-TimeZone (22023 for a zone PostgreSQL does not know: 400, not the role's 401) */
+		const char *context[1] = {auth->timezone};
 
-		send_prepared(c, &gw_statements[ST_CLAIMS], STEP_CLAIMS, claims, NULL, NULL, 0, sent, &nsent,
-					  prepared_now);
-	}
-	if (auth->headers || auth->timezone)
-	{
-		/* request.headers as PostgREST sets it; SO-TimeZone (22023 for a zone PostgreSQL does not know) */
-		const char *context[2] = {auth->headers, auth->timezone};
-
-		send_prepared(c, &gw_statements[ST_CONTEXT], STEP_CONTEXT, context, NULL, NULL, 0, sent, &nsent,
-					  prepared_now);
-	}
-	/* prepared as the request's role: the names resolve with its rights */
-	send_prepared(c, stmt, STEP_CALL, values, lengths, formats, binary_result, sent, &nsent, prepared_now);
-	if (PQpipelineSync(pg) != 1)
-	{
-		PQexitPipelineMode(pg);
-		return -1;
+		/* a session's role, looked up by the authenticator (28000 when the session is not valid) */
+		if (send_prepared(c, &gw_statements[ST_PRELUDE], STEP_ROLE, pv, NULL, NULL, 0, sent, &nsent,
+						  prepared_now) != 0 ||
+			(role == NULL && auth->session &&
+			 send_prepared(c, &gw_statements[ST_SESSION_ROLE], STEP_SESSION, session, NULL, NULL, 0, sent,
+						   &nsent, prepared_now) != 0) ||
+			(auth->claims &&
+			 send_prepared(c, &gw_statements[ST_CLAIMS], STEP_CLAIMS, claims, NULL, NULL, 0, sent, &nsent,
+						   prepared_now) != 0) ||
+			(auth->timezone &&
+			 send_prepared(c, &gw_statements[ST_CONTEXT], STEP_CONTEXT, context, NULL, NULL, 0, sent, &nsent,
+						   prepared_now) != 0) ||
+		/* prepared as the request's role: the names resolve with its rights */
+			send_prepared(c, stmt, STEP_CALL, values, lengths, formats, binary_result, sent, &nsent,
+						  prepared_now) != 0 ||
+			PQpipelineSync(pg) != 1)
+		{
+			/* not sent whole: the connection is dropped, nothing of it runs (no Sync, no commit) */
+			PQexitPipelineMode(pg);
+			return -1;
+		}
 	}
 
 	/* each command's results end with NULL; then comes the sync */
@@ -227,6 +230,8 @@ pipeline(gw_conn *c, const gw_statement *stmt, const gw_auth *auth, const char *
 		PQclear(*out);
 		*out = NULL;
 	}
+	else if (*out == NULL)
+		return -1;				/* no result and no error: not what was asked */
 	return failed_step;
 }
 
@@ -285,11 +290,12 @@ gw_call_timeout(const gw_statement *st, const gw_auth *auth, const char *const *
 		{
 			int			was_replica = gw_conn_is_replica(c);
 
-			if (!gw.quiet)
-				fprintf(stderr, "gateway: pipeline failed: %s", PQerrorMessage(pg));
+			if (!gw.quiet || (attempt > 0 && !was_replica))
+				fprintf(stderr, "gateway: %s: %s", attempt > 0 && !was_replica ? "database connection lost" :
+						"pipeline failed", PQerrorMessage(pg));
 			if (gw_conn_target(c) >= GW_TARGET_PARTITION)
 				gw_partition_unreachable();
-			gw_pool_release(c, 1);
+			gw_pool_release(c, 1);	/* (pg is gone) */
 			/* a lost replica: the primary answers, and the retry is not spent */
 			if (attempt == 0 || was_replica)
 			{
@@ -297,7 +303,6 @@ gw_call_timeout(const gw_statement *st, const gw_auth *auth, const char *const *
 					attempt--;
 				continue;
 			}
-			fprintf(stderr, "gateway: database connection lost: %s", PQerrorMessage(pg));
 			gw_error_set(err, 503, "08006", "the database is unavailable", NULL, "Retry later.");
 			return -1;
 		}
@@ -313,7 +318,8 @@ gw_call_timeout(const gw_statement *st, const gw_auth *auth, const char *const *
 		/* the role itself was refused: that is an authentication failure */
 		if (step == STEP_SESSION && err->status != 503 && strcmp(err->code, "28000") == 0)
 			err->status = 401;	/* the session's own message: not valid, expired, or ended */
-		else if ((step == STEP_ROLE || step == STEP_SESSION) && err->status != 503)
+		else if ((step == STEP_SESSION && err->status != 503) ||
+				 (step == STEP_ROLE && (strcmp(err->code, "22023") == 0 || strcmp(err->code, "42501") == 0)))
 		{
 			char		code[sizeof(err->code)];
 

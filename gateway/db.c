@@ -30,7 +30,7 @@ struct gw_conn
 	uint32_t	prepared;		/* bit n: statement n prepared here */
 };
 
-static gw_conn *pool;
+static gw_conn *slices[GW_TARGET_PARTITION + GW_MAX_PARTITIONS];	/* a target's --pool entries */
 static int	pool_n;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_free = PTHREAD_COND_INITIALIZER;
@@ -39,8 +39,21 @@ int
 gw_pool_init(void)
 {
 	pool_n = gw.pool_size > 0 ? gw.pool_size : 1;
-	pool = calloc((size_t) pool_n, sizeof(gw_conn));
-	return pool ? 0 : -1;
+	slices[GW_TARGET_PRIMARY] = calloc((size_t) pool_n, sizeof(gw_conn));
+	return slices[GW_TARGET_PRIMARY] ? 0 : -1;
+}
+
+/*
+ * A target's entries (with pool_lock held): --pool connections for each
+ * target, a slice of its own made at its first use, so targets never take
+ * each other's connections.  NULL when out of memory.
+ */
+static gw_conn *
+slice_of(int target)
+{
+	if (slices[target] == NULL)
+		slices[target] = calloc((size_t) pool_n, sizeof(gw_conn));
+	return slices[target];
 }
 
 static void
@@ -60,9 +73,10 @@ void
 gw_pool_shutdown(void)
 {
 	pthread_mutex_lock(&pool_lock);
-	for (int i = 0; i < pool_n; i++)
-		if (!pool[i].in_use)
-			entry_close(&pool[i]);
+	for (int t = 0; t < GW_TARGET_PARTITION + GW_MAX_PARTITIONS; t++)
+		for (int i = 0; slices[t] && i < pool_n; i++)
+			if (!slices[t][i].in_use)
+				entry_close(&slices[t][i]);
 	pthread_mutex_unlock(&pool_lock);
 }
 
@@ -201,9 +215,11 @@ basic_role_allowed(PGconn *pg)
 /* Open a connection; on failure fill err (401 for a bad login, else 503). */
 /*
  * The authenticator's parameters at a partition: --db-uri's (credentials,
- * TLS settings, timeouts) but its place, then the partition's place and
- * settings from the map (never a credential: the gateway logs in as
- * itself), UTF-8 and our application name.  0, or -1.
+ * TLS and authentication requirements, timeouts) but its place, then the
+ * partition's place from the map (host, hostaddr, port, dbname,
+ * connect_timeout: nothing else of it, so the map can neither bring a
+ * credential nor weaken --db-uri's requirements), UTF-8 and our
+ * application name.  0, or -1.
  */
 static int
 partition_params(const char *location, const char ***keys_out, const char ***vals_out,
@@ -237,9 +253,7 @@ partition_params(const char *location, const char ***keys_out, const char ***val
 #define PLACE(kw) (strcmp(kw, "host") == 0 || strcmp(kw, "hostaddr") == 0 || strcmp(kw, "port") == 0 || \
 					strcmp(kw, "dbname") == 0)
 #define OURS(kw) (strcmp(kw, "application_name") == 0 || strcmp(kw, "client_encoding") == 0)
-#define CREDENTIAL(kw) (strcmp(kw, "user") == 0 || strcmp(kw, "password") == 0 || \
-						strcmp(kw, "passfile") == 0 || strncmp(kw, "ssl", 3) == 0 || \
-						strcmp(kw, "krbsrvname") == 0 || strncmp(kw, "gss", 3) == 0)
+	/* everything but the place from --db-uri; from the map, the place and nothing else */
 	for (PQconninfoOption *o = base; o->keyword; o++)
 		if (o->val && o->val[0] && !PLACE(o->keyword) && !OURS(o->keyword))
 		{
@@ -247,14 +261,13 @@ partition_params(const char *location, const char ***keys_out, const char ***val
 			vals[k++] = o->val;
 		}
 	for (PQconninfoOption *o = loc; o->keyword; o++)
-		if (o->val && o->val[0] && !CREDENTIAL(o->keyword) && !OURS(o->keyword))
+		if (o->val && o->val[0] && (PLACE(o->keyword) || strcmp(o->keyword, "connect_timeout") == 0))
 		{
 			keys[k] = o->keyword;
 			vals[k++] = o->val;
 		}
 #undef PLACE
 #undef OURS
-#undef CREDENTIAL
 	keys[k] = "application_name";
 	vals[k++] = "product-image-gateway";
 	keys[k] = "client_encoding";
@@ -403,7 +416,7 @@ entry_give_back(gw_conn *c)
 	entry_close(c);
 	pthread_mutex_lock(&pool_lock);
 	c->in_use = 0;
-	pthread_cond_signal(&pool_free);
+	pthread_cond_broadcast(&pool_free);
 	pthread_mutex_unlock(&pool_lock);
 }
 
@@ -419,11 +432,26 @@ gw_pool_acquire_at(const char *user, const char *password, int target, const cha
 {
 	struct timespec deadline;
 	gw_conn    *c = NULL;
+	gw_conn    *slice;
 
+	/* a Basic login connects to --db-uri only: never filed under (or sent to) a partition */
+	if (target < 0 || target >= GW_TARGET_PARTITION + GW_MAX_PARTITIONS ||
+		(user != NULL && target >= GW_TARGET_PARTITION))
+	{
+		gw_error_set(err, 503, "08006", "the database is unavailable", NULL, NULL);
+		return NULL;
+	}
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += GW_ACQUIRE_TIMEOUT_S;
 
 	pthread_mutex_lock(&pool_lock);
+	slice = slice_of(target);
+	if (slice == NULL)
+	{
+		pthread_mutex_unlock(&pool_lock);
+		gw_error_set(err, 503, "53300", "out of memory for database connections", NULL, NULL);
+		return NULL;
+	}
 	for (;;)
 	{
 		gw_conn    *empty = NULL,
@@ -431,7 +459,7 @@ gw_pool_acquire_at(const char *user, const char *password, int target, const cha
 
 		for (int i = 0; i < pool_n && c == NULL; i++)
 		{
-			gw_conn    *e = &pool[i];
+			gw_conn    *e = &slice[i];
 
 			if (e->in_use)
 				continue;
@@ -502,11 +530,16 @@ gw_pool_release(gw_conn *c, int broken)
 	pthread_mutex_lock(&pool_lock);
 	/* what broke one connection (a server restart) broke the idle ones too */
 	if (broken)
+	{
+		gw_conn    *slice = slice_of(c->target);
+
 		for (int i = 0; i < pool_n; i++)
-			if (!pool[i].in_use && &pool[i] != c && same_place(&pool[i], c->target, c->location))
-				entry_close(&pool[i]);
+			if (!slice[i].in_use && &slice[i] != c)
+				entry_close(&slice[i]);
+	}
 	c->in_use = 0;
-	pthread_cond_signal(&pool_free);
+	/* every waiter looks: they may wait for different targets */
+	pthread_cond_broadcast(&pool_free);
 	pthread_mutex_unlock(&pool_lock);
 }
 

@@ -215,6 +215,7 @@ extern gw_conn *gw_pool_acquire(const char *user, const char *password, int repl
 #define GW_TARGET_PRIMARY	0
 #define GW_TARGET_REPLICA	1
 #define GW_TARGET_PARTITION 2
+#define GW_MAX_PARTITIONS	1024	/* a larger partition map is not used: through the proxy */
 /* The same at a target; a partition's location is its connection string from the map. */
 extern gw_conn *gw_pool_acquire_at(const char *user, const char *password, int target,
 								   const char *location, gw_error *err);

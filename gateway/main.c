@@ -62,7 +62,7 @@ static const opt_def options[] = {
 	{"max-body", "PRODUCT_IMAGE_MAX_BODY", "BYTES", OPT_SIZE, &gw.max_body, 1, INT_MAX,
 	"largest request body (33554432)"},
 	{"pool", "PRODUCT_IMAGE_POOL", "N", OPT_INT, &gw.pool_size, 1, 1000,
-	"database connections (8)"},
+	"database connections to each server (the primary, the replica, each partition) (8)"},
 	{"threads", "PRODUCT_IMAGE_THREADS", "N", OPT_INT, &gw.threads, 0, 256,
 	"a pool of N HTTP worker threads; 0: a thread per connection (0)"},
 	{"max-connections", "PRODUCT_IMAGE_MAX_CONNECTIONS", "N", OPT_INT, &gw.max_connections, 1, 100000,

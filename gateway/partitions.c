@@ -22,8 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-#define GW_MAX_PARTITIONS 1024
-
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t map_poke = PTHREAD_COND_INITIALIZER;
 static int	map_n;				/* 0: no fast path */

@@ -94,21 +94,23 @@ const gw_statement gw_statements[ST_COUNT] = {
 	[ST_MAY_CALL] = {ST_MAY_CALL, "SELECT coalesce(pg_catalog.has_function_privilege("
 		"pg_catalog.to_regprocedure($1::text), 'EXECUTE'), true)", 1, GW_NEUTRAL},
 	/*
-	 * Every call's first statement: its statement timeout ($1 ms, 0: none)
-	 * and role ($2; "none": the login itself; NULL: kept), local to the
-	 * request's transaction.  A role the authenticator may not become is
-	 * refused here (42501), before anything runs as it.
+	 * Every call's first statement: its statement timeout ($1 ms; NULL: the
+	 * database's),
+	 * role ($2; "none": the login itself; NULL: kept) and request.headers
+	 * ($3, as PostgREST sets it), local to the request's transaction.  A
+	 * role the authenticator may not become is refused here (42501, or
+	 * 22023 for none such), before anything runs as it.
 	 */
-	[ST_PRELUDE] = {ST_PRELUDE, "SELECT pg_catalog.set_config('statement_timeout', $1, true), "
-		"CASE WHEN $2::text IS NOT NULL THEN pg_catalog.set_config('role', $2, true) END", 2, GW_NEUTRAL},
+	[ST_PRELUDE] = {ST_PRELUDE, "SELECT CASE WHEN $1::text IS NOT NULL THEN "
+		"pg_catalog.set_config('statement_timeout', $1, true) END, "
+		"CASE WHEN $2::text IS NOT NULL THEN pg_catalog.set_config('role', $2, true) END, "
+		"pg_catalog.set_config('request.headers', coalesce($3, ''), true)", 3, GW_NEUTRAL},
 	/* a session's role, looked up by the authenticator (28000 when the session is not valid) */
 	[ST_SESSION_ROLE] = {ST_SESSION_ROLE, "SELECT pg_catalog.set_config('role', "
 	"product_image.session_role($1::uuid), true)", 1, GW_NEUTRAL},
 	[ST_CLAIMS] = {ST_CLAIMS, "SELECT pg_catalog.set_config('request.jwt.claims', $1, true)", 1, GW_NEUTRAL},
-	/* request.headers as PostgREST sets it; SO-TimeZone (22023 for a zone PostgreSQL does not know) */
-	[ST_CONTEXT] = {ST_CONTEXT, "SELECT pg_catalog.set_config('request.headers', coalesce($1, ''), true), "
-		"pg_catalog.set_config('TimeZone', coalesce($2, pg_catalog.current_setting('TimeZone')), true)",
-	2, GW_NEUTRAL},
+	/* SO-TimeZone (22023 for a zone PostgreSQL does not know) */
+	[ST_CONTEXT] = {ST_CONTEXT, "SELECT pg_catalog.set_config('TimeZone', $1, true)", 1, GW_NEUTRAL},
 };
 
 _Static_assert(ST_COUNT <= GW_MAX_STATEMENTS, "a connection tracks GW_MAX_STATEMENTS prepared statements");

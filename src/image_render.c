@@ -325,7 +325,7 @@ Serve(Answer *ans, const RenderArgs *a, Datum src, pi_format source, uint32 stor
 			PiCacheKeyMake(&k, blob_id, sha, ow, oh, out, quality);
 			result = PiCacheGet(&k, &width, &height);
 		}
-		if (result == NULL && !a->render)
+		if (result == NULL && !a->render && cached)
 			;					/* not cached, not to be made here: no image, no size */
 		else if (result == NULL)
 		{

@@ -22,8 +22,10 @@
  */
 #include "postgres.h"
 
+#if PG_VERSION_NUM >= 140000
 #include "access/toast_compression.h"
 #include "access/toast_internals.h"
+#endif
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -59,10 +61,17 @@ static SaveCache cache;
  * the middle of the image is compressed first, and only one that shrinks by
  * a tenth has the whole image compressed.  LZ4 where PostgreSQL has it (fast
  * both ways), else pglz.  Reads are unchanged: PostgreSQL decompresses.
+ * Only images up to MAX_COMPRESS_BYTES: a slice of a compressed value
+ * (product_get_image_part, the gateway's streaming) decompresses from its
+ * start, so streaming a large one would cost the square of its size.
+ * PostgreSQL 13 (no toast_compress_datum with a method) stores every image
+ * as it is.
  */
 #define SAMPLE_BYTES	8192
 #define MIN_SAVING_TENTHS 1
+#define MAX_COMPRESS_BYTES (4 * 1024 * 1024)
 
+#if PG_VERSION_NUM >= 140000
 #ifdef USE_LZ4
 #define STORE_METHOD TOAST_LZ4_COMPRESSION
 #else
@@ -74,15 +83,17 @@ SavesTenth(Size raw, Size packed)
 {
 	return packed <= raw - raw * MIN_SAVING_TENTHS / 10;
 }
+#endif
 
 static Datum
 StoredForm(bytea *image, bool *zipped)
 {
+#if PG_VERSION_NUM >= 140000
 	Size		len = VARSIZE_ANY_EXHDR(image);
 	Datum		packed;
 
 	*zipped = false;
-	if (len < 2 * SAMPLE_BYTES)
+	if (len < 2 * SAMPLE_BYTES || len > MAX_COMPRESS_BYTES)
 		return PointerGetDatum(image);
 	{
 		bytea	   *sample = palloc(VARHDRSZ + SAMPLE_BYTES);
@@ -101,14 +112,20 @@ StoredForm(bytea *image, bool *zipped)
 		}
 		pfree(DatumGetPointer(c));
 	}
-	/* toast_compress_datum wants a 4-byte header */
-	if (VARATT_IS_SHORT(image))
-		image = (bytea *) PG_DETOAST_DATUM(PointerGetDatum(image));
 	packed = toast_compress_datum(PointerGetDatum(image), STORE_METHOD);
-	if (DatumGetPointer(packed) == NULL || !SavesTenth(len, VARSIZE(DatumGetPointer(packed)) - VARHDRSZ))
+	if (DatumGetPointer(packed) == NULL)
 		return PointerGetDatum(image);
+	if (!SavesTenth(len, VARSIZE(DatumGetPointer(packed)) - VARHDRSZ))
+	{
+		pfree(DatumGetPointer(packed));
+		return PointerGetDatum(image);
+	}
 	*zipped = true;
 	return packed;
+#else
+	*zipped = false;
+	return PointerGetDatum(image);
+#endif
 }
 
 /*

@@ -337,6 +337,23 @@ echo "http: 3 wrong Basic logins: $kept of $k idle pooled connections kept"
 # anonymous role without the right: 401, not 403 (the request had no credentials)
 start_gateway $((PORT_ANON + 3)) "$TMP/reader.log" --anon-role pi_reader
 expect anon_reader_put_401 401 '"code":"42501"' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $((PORT_ANON + 3)) 13 Image)"
+# one pooled connection, requests of different roles one after the other: a
+# role, the claims and the statement timeout are local to each request's
+# transaction (the pipeline's Sync ends it), so nothing carries over, also
+# after a request that failed
+ONE=$((PORT_ANON + 40))
+start_gateway $ONE "$TMP/one.log" --anon-role pi_reader --jwt-secret "$SECRET" --pool 1
+WRITER=$(tok '{"role":"pi_writer","shop":"x"}')
+expect one_writer_put 200 '' -- -X PUT -H "Authorization: Bearer $WRITER" --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $ONE 13 Image)"
+expect one_then_anon_reader_401 401 '"code":"42501"' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $ONE 13 Image)"
+expect one_writer_415 415 '' -- -X PUT -H "Authorization: Bearer $WRITER" --data-binary @"$FX/not_image.bmp" "${OCT[@]}" "$(url $ONE 13 Image)"
+expect one_after_failure_anon_401 401 '"code":"42501"' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $ONE 13 Image)"
+expect one_unknown_role_401 401 '' -- -X PUT -H "Authorization: Bearer $(tok '{"role":"pi_no_such_role"}')" --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $ONE 13 Image)"
+expect one_after_bad_role_anon_401 401 '"code":"42501"' -- -X PUT --data-binary @"$FX/rgb.png" "${OCT[@]}" "$(url $ONE 13 Image)"
+expect one_bad_zone_400 400 '"code":"22023"' -- -H "Authorization: Bearer $WRITER" -H 'SO-TimeZone: Nowhere/Atlantis' "$(url $ONE 13 ImageInfo)"
+expect one_after_bad_zone_utc 200 '"CreatedDate":' -- "$(url $ONE 13 ImageInfo)"
+grep -q '"CreatedBy": *"pi_writer"' "$TMP/body" && grep -Eq '"UpdatedDate": *"[0-9T:.-]+Z"' "$TMP/body" && ok ||
+    bad "one_after_bad_zone_utc: not pi_writer's save in UTC: $(cat "$TMP/body")"
 # ---- renditions: GET Image?w=&h=&type=&ifBlank= ----
 RFX=$ROOT/test/fixtures/render
 # dims FILE: "FORMAT WxH" as Pillow decodes the body
