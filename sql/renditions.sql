@@ -246,6 +246,12 @@ SELECT neg(101, 64, NULL, 'image/avif,image/webp,image/apng,image/svg+xml,image/
        neg(101, NULL, NULL, 'image/avif,image/webp') AS original_never_converted,
        neg(101, 64, NULL, 'image/avif;q=0, image/webp') AS q0_refuses,
        neg(101, 64, NULL, 'IMAGE/AVIF') AS any_case;
+-- q's parameter forms (RFC 9110: OWS around ";", empty parameters, Q in any case)
+SELECT neg(101, 64, NULL, 'image/avif;;q=0, image/webp') AS empty_param,
+       neg(101, 64, NULL, E'image/avif\t;\tq=0, image/webp') AS tabs,
+       neg(101, 64, NULL, 'image/avif; Q=0.000, image/webp') AS upper_q,
+       neg(101, 64, NULL, 'image/avif;level=1;q=0, image/webp') AS after_other_param,
+       neg(101, 64, NULL, 'image/avif;q=0.001') AS q_small_not_zero;
 SET product_image.auto_formats = 'webp, avif';
 SELECT neg(101, 64, NULL, 'image/avif,image/webp') AS webp_first;
 SET product_image.auto_formats = '';

@@ -441,18 +441,26 @@ AcceptNames(const char *accept, const char *mime)
 			item_end = p + strlen(p);
 		if ((size_t) (end - start) == mlen && pg_strncasecmp(start, mime, mlen) == 0)
 		{
-			/* a q parameter of 0 (0, 0.0, 0.000) refuses the type */
+			/* parameters: OWS ";" OWS name "=" value; a q of 0 (0, 0.0, 0.000) refuses the type */
 			bool		refused = false;
+			const char *q = p;
 
-			for (const char *q = p; q < item_end; q++)
-				if ((q[0] == 'q' || q[0] == 'Q') && q[1] == '=' && (q == p || q[-1] == ';' || q[-1] == ' '))
+			while (q < item_end)
+			{
+				const char *v;
+
+				while (q < item_end && (*q == ';' || *q == ' ' || *q == '\t'))
+					q++;
+				v = q;
+				while (q < item_end && *q != ';')
+					q++;
+				if (q - v >= 2 && (v[0] == 'q' || v[0] == 'Q') && v[1] == '=')
 				{
-					const char *v = q + 2;
-
-					refused = *v == '0';
-					for (v++; refused && v < item_end && *v != ';' && *v != ' '; v++)
-						refused = *v == '.' || *v == '0';
+					refused = q - v > 2 && v[2] == '0';
+					for (const char *d = v + 3; refused && d < q && *d != ' ' && *d != '\t'; d++)
+						refused = *d == '.' || *d == '0';
 				}
+			}
 			if (!refused)
 				return true;
 		}

@@ -20,6 +20,11 @@ import sys
 # path -> reason.  Files where we and Pillow disagree for a good reason.
 MPO = ("MPO (multi-picture JPEG): we store and describe the primary JPEG image, "
        "Pillow's MPO plugin also counts the second picture")
+# WebP data in TIFF strips is WebP under a TIFF label: refused like a WebP
+# upload (product_image.accept_formats decides WebP; libtiff's WebP codec
+# would otherwise decode what the setting refuses)
+WEBP_IN_TIFF = "TIFF strips compressed as WebP: refused, as WebP uploads are by default"
+
 EXCEPTIONS = {
     "pillow/pillow_frozenpond.mpo": MPO,
     "pillow/pillow_sugarshack.mpo": MPO,
@@ -29,6 +34,8 @@ EXCEPTIONS = {
                                      "the image costs no inflate time (header mode accepts it)",
     "pillow/pillow_issue_2811.gif": "LZW minimum code size 11, over the GIF limit of 8; "
                                     "giflib refuses it, Pillow is lenient",
+    "pillow/pillow_hopper_webp.tif": WEBP_IN_TIFF,
+    "libtiff/libtiff_webp_lossless_rgba_alpha_fully_opaque.tif": WEBP_IN_TIFF,
 }
 
 # The contract makes libjpeg's corrupt-data warnings fatal in full mode;

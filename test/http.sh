@@ -494,6 +494,9 @@ body_is type_avif "AVIF 32x24"
 # WebP uploads are refused unless product_image.accept_formats lists webp (a superuser's setting)
 expect webp_upload_refused 415 '"code":"0A000"' -- -X PUT --data-binary @"$ROOT/test/fixtures/rgba_lossy.webp" -H 'Content-Type: image/webp' "$(url $A 42 Image)"
 grep -q 'accept_formats' "$TMP/body" && ok || bad "webp_upload_refused: the answer does not name product_image.accept_formats"
+# nor as the strips of a TIFF (libtiff's WebP codec): an outside tester stored one
+expect tiff_webp_strips_refused 415 '"code":"0A000"' -- -X PUT --data-binary @"$ROOT/test/crashers/tiff_webp_strips.tif" "${OCT[@]}" "$(url $A 42 Image)"
+grep -q 'holds WebP data' "$TMP/body" && ok || bad "tiff_webp_strips_refused: $(cat "$TMP/body")"
 
 # the cache through HTTP: a second GET of the same rendition is a hit with the same ETag
 expect rend_cache_first 200 "" -- "$(url $A 40 Image)?w=33"

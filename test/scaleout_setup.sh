@@ -13,7 +13,7 @@ GWPORT=${PI_SCALEOUT_HTTP_PORT:-18291}
 # The nodes' files and sockets: under the clone when the postgres user can
 # reach it, else (a clone in a 0700 home or mktemp -d, as root) in a
 # directory of their own under /tmp
-RUN=$ROOT/.run/scaleout
+RUN=${PI_SCALEOUT_RUN:-$ROOT/.run/scaleout}
 if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
     RUN=$(mktemp -d /tmp/product_image-scaleout.XXXXXX)
     chmod 755 "$RUN"

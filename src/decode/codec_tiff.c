@@ -457,6 +457,25 @@ pi_tiff_decode(pi_job *job)
 		rc = pi_tiff_read_page(job, tif, pages);
 		if (rc != PI_OK)
 			break;
+		{
+			/*
+			 * A page whose data is another image format (WebP, JPEG XL
+			 * strips, libtiff's codecs 50001 and 50002) is that format
+			 * under a TIFF label: refused like the format itself, so
+			 * its decoder never sees what a TIFF upload carries (an
+			 * outside tester stored WebP strips while WebP uploads
+			 * were refused).
+			 */
+			uint16_t	comp = COMPRESSION_NONE;
+
+			TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &comp);
+			if (comp == COMPRESSION_WEBP || comp == COMPRESSION_JXL)
+			{
+				rc = pi_fail(job, PI_ERR_UNSUPPORTED, "TIFF page %u holds %s data, which is not accepted", pages + 1,
+							 comp == COMPRESSION_WEBP ? "WebP" : "JPEG XL");
+				break;
+			}
+		}
 		if (job->sink != NULL)
 		{
 			rc = pi_tiff_render(job, tif, &src);
