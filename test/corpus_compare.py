@@ -25,6 +25,10 @@ MPO = ("MPO (multi-picture JPEG): we store and describe the primary JPEG image, 
 # would otherwise decode what the setting refuses)
 WEBP_IN_TIFF = "TIFF strips compressed as WebP: refused, as WebP uploads are by default"
 
+# What is saved can be rendered: a first page libtiff's RGBA interface
+# cannot read (12- or 32-bit samples) would fail every thumbnail
+NOT_RENDERABLE = "a first page libtiff cannot render (12- or 32-bit samples): refused at save"
+
 EXCEPTIONS = {
     "pillow/pillow_frozenpond.mpo": MPO,
     "pillow/pillow_sugarshack.mpo": MPO,
@@ -35,6 +39,9 @@ EXCEPTIONS = {
     "pillow/pillow_issue_2811.gif": "LZW minimum code size 11, over the GIF limit of 8; "
                                     "giflib refuses it, Pillow is lenient",
     "pillow/pillow_hopper_webp.tif": WEBP_IN_TIFF,
+    "pillow/pillow_10ct_32bit_128.tiff": NOT_RENDERABLE,
+    "pillow/pillow_12bit.cropped.tif": NOT_RENDERABLE,
+    "pillow/pillow_16_bit_binary_pgm.tiff": NOT_RENDERABLE,
     "libtiff/libtiff_webp_lossless_rgba_alpha_fully_opaque.tif": WEBP_IN_TIFF,
 }
 

@@ -497,6 +497,17 @@ grep -q 'accept_formats' "$TMP/body" && ok || bad "webp_upload_refused: the answ
 # nor as the strips of a TIFF (libtiff's WebP codec): an outside tester stored one
 expect tiff_webp_strips_refused 415 '"code":"0A000"' -- -X PUT --data-binary @"$ROOT/test/crashers/tiff_webp_strips.tif" "${OCT[@]}" "$(url $A 42 Image)"
 grep -q 'holds WebP data' "$TMP/body" && ok || bad "tiff_webp_strips_refused: $(cat "$TMP/body")"
+# what is saved can be rendered: a TIFF of 12-bit samples (libtiff reads it, its RGBA interface cannot) is 415 at save
+python3 -c '
+import struct, sys
+w, h = 4, 2
+data = bytes(w * h * 12 // 8)
+tags = [(256, 3, 1, w), (257, 3, 1, h), (258, 3, 1, 12), (259, 3, 1, 1), (262, 3, 1, 1),
+        (273, 4, 1, 8 + 2 + 12 * 8 + 4), (277, 3, 1, 1), (279, 4, 1, len(data))]
+ifd = struct.pack("<H", len(tags)) + b"".join(struct.pack("<HHII", *t) for t in tags) + struct.pack("<I", 0)
+sys.stdout.buffer.write(b"II*\0" + struct.pack("<I", 8) + ifd + data)' > "$TMP/twelve.tif"
+expect tiff_12bit_refused 415 '"code":"0A000"' -- -X PUT --data-binary @"$TMP/twelve.tif" "${OCT[@]}" "$(url $A 42 Image)"
+grep -q '12-bit' "$TMP/body" && ok || bad "tiff_12bit_refused: $(cat "$TMP/body")"
 
 # the cache through HTTP: a second GET of the same rendition is a hit with the same ETag
 expect rend_cache_first 200 "" -- "$(url $A 40 Image)?w=33"

@@ -476,6 +476,23 @@ pi_tiff_decode(pi_job *job)
 				break;
 			}
 		}
+		if (pages == 0)
+		{
+			/*
+			 * What is saved can be rendered: the first page (the one
+			 * renditions show) must be one libtiff's RGBA interface
+			 * reads (not 12-bit samples, floating point with a
+			 * predictor, an unknown photometric...), or every
+			 * thumbnail of it would fail (found by an outside tester).
+			 */
+			char		emsg[1024];
+
+			if (!TIFFRGBAImageOK(tif, emsg))
+			{
+				rc = pi_fail(job, PI_ERR_UNSUPPORTED, "libtiff cannot render this TIFF's first page: %s", emsg);
+				break;
+			}
+		}
 		if (job->sink != NULL)
 		{
 			rc = pi_tiff_render(job, tif, &src);
