@@ -68,7 +68,7 @@ error_from_result(PGresult *res, PGconn *pg, int had_credentials, gw_error *err)
 enum
 {
 	STEP_PREPARE_ROLE, STEP_ROLE, STEP_PREPARE_SESSION, STEP_SESSION, STEP_PREPARE_CLAIMS, STEP_CLAIMS,
-	STEP_PREPARE_CONTEXT, STEP_CONTEXT, STEP_PREPARE, STEP_CALL,
+	STEP_PREPARE_TIMEZONE, STEP_TIMEZONE, STEP_PREPARE, STEP_CALL,
 	STEP_COUNT
 };
 
@@ -136,7 +136,7 @@ pipeline(gw_conn *c, const gw_statement *stmt, const gw_auth *auth, const char *
 		const char *session[1] = {auth->session};
 		const char *claims[1] = {auth->claims};
 		/* SO-TimeZone (22023 for a zone PostgreSQL does not know: 400, not the role's 401) */
-		const char *context[1] = {auth->timezone};
+		const char *timezone[1] = {auth->timezone};
 
 		/* a session's role, looked up by the authenticator (28000 when the session is not valid) */
 		if (send_prepared(c, &gw_statements[ST_PRELUDE], STEP_ROLE, pv, NULL, NULL, 0, sent, &nsent,
@@ -148,7 +148,7 @@ pipeline(gw_conn *c, const gw_statement *stmt, const gw_auth *auth, const char *
 			 send_prepared(c, &gw_statements[ST_CLAIMS], STEP_CLAIMS, claims, NULL, NULL, 0, sent, &nsent,
 						   prepared_now) != 0) ||
 			(auth->timezone &&
-			 send_prepared(c, &gw_statements[ST_CONTEXT], STEP_CONTEXT, context, NULL, NULL, 0, sent, &nsent,
+			 send_prepared(c, &gw_statements[ST_TIMEZONE], STEP_TIMEZONE, timezone, NULL, NULL, 0, sent, &nsent,
 						   prepared_now) != 0) ||
 		/* prepared as the request's role: the names resolve with its rights */
 			send_prepared(c, stmt, STEP_CALL, values, lengths, formats, binary_result, sent, &nsent,

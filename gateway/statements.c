@@ -110,7 +110,7 @@ const gw_statement gw_statements[ST_COUNT] = {
 	"product_image.session_role($1::uuid), true)", 1, GW_NEUTRAL},
 	[ST_CLAIMS] = {ST_CLAIMS, "SELECT pg_catalog.set_config('request.jwt.claims', $1, true)", 1, GW_NEUTRAL},
 	/* SO-TimeZone (22023 for a zone PostgreSQL does not know) */
-	[ST_CONTEXT] = {ST_CONTEXT, "SELECT pg_catalog.set_config('TimeZone', $1, true)", 1, GW_NEUTRAL},
+	[ST_TIMEZONE] = {ST_TIMEZONE, "SELECT pg_catalog.set_config('TimeZone', $1, true)", 1, GW_NEUTRAL},
 };
 
 _Static_assert(ST_COUNT <= GW_MAX_STATEMENTS, "a connection tracks GW_MAX_STATEMENTS prepared statements");

@@ -88,39 +88,41 @@ ParseFormats(const char *value, bool reads, pi_format *out, int *n, char *bad, s
 	return true;
 }
 
+/*
+ * A list setting's check: formats renditions can be written in (reads
+ * false) or images can be stored in (reads true, and at least one).
+ */
 static bool
-CheckFormats(char **newval, void **extra, GucSource source)
+CheckFormatList(const char *value, bool reads)
 {
 	pi_format	f[PI_MAX_AUTO_FORMATS];
 	int			n;
 	char		bad[32];
 
-	if (!ParseFormats(*newval, false, f, &n, bad, sizeof(bad)))
+	if (!ParseFormats(value, reads, f, &n, bad, sizeof(bad)))
 	{
-		GUC_check_errdetail("\"%s\" is not a format renditions can be written in, or is repeated.", bad);
+		GUC_check_errdetail("\"%s\" is not a format %s, or is repeated.", bad,
+							reads ? "images can be stored in" : "renditions can be written in");
+		return false;
+	}
+	if (reads && n == 0)
+	{
+		GUC_check_errdetail("At least one format must be accepted.");
 		return false;
 	}
 	return true;
 }
 
 static bool
+CheckFormats(char **newval, void **extra, GucSource source)
+{
+	return CheckFormatList(*newval, false);
+}
+
+static bool
 CheckAccept(char **newval, void **extra, GucSource source)
 {
-	pi_format	f[PI_MAX_AUTO_FORMATS];
-	int			n;
-	char		bad[32];
-
-	if (!ParseFormats(*newval, true, f, &n, bad, sizeof(bad)))
-	{
-		GUC_check_errdetail("\"%s\" is not a format images can be stored in, or is repeated.", bad);
-		return false;
-	}
-	if (n == 0)
-	{
-		GUC_check_errdetail("At least one format must be accepted.");
-		return false;
-	}
-	return true;
+	return CheckFormatList(*newval, true);
 }
 
 static void

@@ -98,22 +98,22 @@ LOCK TABLE product_image.rendition IN SHARE MODE;
 SELECT pg_sleep(120);
 SQL
 lockpsql=$!
-for _ in $(seq 100); do
-    held=$(psql -X -At -d $DB -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'pi_render_lock' AND l.granted AND l.mode = 'ShareLock' AND l.relation = 'product_image.rendition'::regclass")
-    [ "$held" = 1 ] && break
-    sleep 0.1
-done
+until_one() {  # TRIES SQL: until the count SQL gives is 1, a tenth of a second apart
+    local tries=$1
+    shift
+    for _ in $(seq "$tries"); do
+        [ "$(psql -X -At -d $DB -c "$1")" = 1 ] && return
+        sleep 0.1
+    done
+}
+until_one 100 "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'pi_render_lock' AND l.granted AND l.mode = 'ShareLock' AND l.relation = 'product_image.rendition'::regclass"
 rendition() {
     curl -s -m 150 -o "$TMP/rend$1.body" -D "$TMP/rend$1.h" -w '%{http_code}\n' "http://127.0.0.1:$PORT/api/v1/Product/2/Image?w=$((2 + $1))" > "$TMP/rend$1.code"
 }
 # the first takes the slot and waits for the lock; then the others find it busy
 rendition 1 &
 first=$!
-for _ in $(seq 300); do
-    waiting=$(psql -X -At -d $DB -c "SELECT count(*) FROM pg_locks l WHERE NOT l.granted AND l.relation = 'product_image.rendition'::regclass")
-    [ "$waiting" = 1 ] && break
-    sleep 0.1
-done
+until_one 300 "SELECT count(*) FROM pg_locks l WHERE NOT l.granted AND l.relation = 'product_image.rendition'::regclass"
 curls=""
 for i in $(seq 2 8); do
     rendition $i &

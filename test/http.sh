@@ -409,9 +409,12 @@ expect rend_empty_is_absent 200 "" -- "$(url $A 40 Image)?w=&type="
 cmp -s "$TMP/body" "$RFX/noise.jpg" && ok || bad "rend_empty_is_absent: not the stored bytes"
 # every source kind through HTTP: orientation, CMYK, alpha, 16-bit, animation, pages
 # pixel NAME X Y "R G B A" TOLERANCE: a pixel of the last body, as Pillow decodes it
+rgba_at() {  # X Y: "R G B A" of the last body's pixel, as Pillow decodes it
+    /usr/bin/python3 -c 'import sys; from PIL import Image; im = Image.open(sys.argv[1]).convert("RGBA"); print(*im.getpixel((int(sys.argv[2]), int(sys.argv[3]))))' "$(decodable "$TMP/body")" "$1" "$2"
+}
 pixel() {
     local got
-    got=$(/usr/bin/python3 -c 'import sys; from PIL import Image; im = Image.open(sys.argv[1]).convert("RGBA"); print(*im.getpixel((int(sys.argv[2]), int(sys.argv[3]))))' "$(decodable "$TMP/body")" "$2" "$3")
+    got=$(rgba_at "$2" "$3")
     if /usr/bin/python3 -c 'import sys; a = sys.argv[1].split(); b = sys.argv[2].split(); sys.exit(any(abs(int(x) - int(y)) > int(sys.argv[3]) for x, y in zip(a, b)))' "$got" "$4" "$5"; then
         ok
     else
@@ -454,7 +457,7 @@ CASES
 # alpha survives in WebP and AVIF: the transparent half stays transparent
 alpha_at() {  # NAME X Y: the pixel's alpha in the last body is under 20
     local a
-    a=$(/usr/bin/python3 -c 'import sys; from PIL import Image; im = Image.open(sys.argv[1]).convert("RGBA"); print(im.getpixel((int(sys.argv[2]), int(sys.argv[3])))[3])' "$(decodable "$TMP/body")" "$2" "$3")
+    a=$(rgba_at "$2" "$3" | cut -d' ' -f4)
     [ -n "$a" ] && [ "$a" -lt 20 ] && ok || bad "$1: alpha at ($2, $3) is '$a', want transparent"
 }
 for t in webp avif; do
